@@ -1,0 +1,81 @@
+//! Events the client reports to its driver, drained with [`crate::Client::poll_event`].
+
+use rfb_encodings::{CursorImage, PixelFormat, Rect};
+
+use crate::security::{CredentialsNeeded, SecurityType};
+use crate::version::Version;
+
+/// What the server told us during the handshake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerInfo {
+    /// The server's version string as sent, e.g. `RFB 003.889`.
+    pub server_version: String,
+    /// The version this client speaks with it.
+    pub version: Version,
+    /// Security types the server offered (for 3.3, the one it chose).
+    pub security_types: Vec<SecurityType>,
+    /// The type used.
+    pub security: SecurityType,
+    /// Desktop name (UTF-8, with lossy fallback for other encodings).
+    pub name: String,
+    /// Framebuffer width.
+    pub width: u16,
+    /// Framebuffer height.
+    pub height: u16,
+    /// The server's native pixel format from ServerInit.
+    pub server_pixel_format: PixelFormat,
+    /// The pixel format rectangles arrive in (the requested one, or the native one).
+    pub pixel_format: PixelFormat,
+}
+
+/// Something the driver should know about. Drain all of them after every call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The server's version was read and ours chosen.
+    ProtocolVersion {
+        /// The server's string without the newline, e.g. `RFB 003.008`.
+        server: String,
+        /// The version chosen.
+        version: Version,
+    },
+    /// The security types the server offers (3.7+), or the one it imposes (3.3).
+    SecurityTypes(Vec<SecurityType>),
+    /// The chosen security type needs these credentials: call
+    /// [`crate::Client::supply_credentials`].
+    CredentialsRequired(CredentialsNeeded),
+    /// Authentication succeeded.
+    SecurityResultOk,
+    /// ServerInit arrived: the session is ready for input and requests.
+    Connected(ServerInfo),
+    /// A FramebufferUpdate finished; these rectangles changed (in wire order).
+    FramebufferUpdated {
+        /// Damaged rectangles (pseudo-rectangles excluded).
+        damage: Vec<Rect>,
+    },
+    /// The framebuffer changed size (DesktopSize); the driver's target was already resized.
+    Resized {
+        /// New width.
+        width: u16,
+        /// New height.
+        height: u16,
+    },
+    /// A new cursor shape (Cursor pseudo-encoding).
+    Cursor(CursorImage),
+    /// SetColourMapEntries changed these entries.
+    ColourMapUpdated {
+        /// First entry changed.
+        first: u16,
+        /// Number of entries changed.
+        count: u16,
+    },
+    /// The server rang the bell.
+    Bell,
+    /// The server's clipboard text (decoded from Latin-1 for the legacy message).
+    ClipboardText(String),
+    /// The connection is over for the given reason; no further input is accepted.
+    Disconnected {
+        /// Human-readable reason (the error's message).
+        reason: String,
+    },
+}
