@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Installs what `cargo xtask test` needs on a fresh Debian 12 (bookworm) machine, as root.
+# Idempotent: anything already present is skipped, so a second run takes about a second.
+# Used by .ci/run; developers run it once: `bash scripts/install-test-deps.sh`.
+set -euo pipefail
+cd "$(dirname "$0")/.."  # the repository root, so rustup sees any rust-toolchain.toml
+
+# cargo-fuzz for `cargo xtask fuzz-replay` (checked with `cargo info cargo-fuzz`, 2026-11-25).
+CARGO_FUZZ_VERSION=0.13.2
+
+# Debian packages, installed only when missing. Never list a package that is already
+# installed: `apt-get install` would upgrade it (gotcha G1 in shared/peers/README.md).
+APT_PACKAGES=(
+  # TigerVNC Xvnc, the real VNC server the integration tests talk to, and vncpasswd.
+  tigervnc-standalone-server tigervnc-tools
+  # A desktop to draw on: fonts (needed before Xvnc starts, gotcha G8), xsetroot/xrandr,
+  # xclock/xwd, xterm.
+  xfonts-base x11-xserver-utils x11-apps xterm
+  # Moving windows for CopyRect tests (xdotool), xwininfo/xprop (x11-utils).
+  xdotool x11-utils
+  # --- Later issues: add packages from the default bookworm suite here, one commented group
+  # --- per issue. Packages from another suite (QEMU from bookworm-backports, gotcha G1) and
+  # --- pip/npm/cargo tools get their own timed step below instead.
+)
+
+# Wall time of each step, printed as it ends and again in the summary.
+SUMMARY=()
+step() {
+  local name=$1 start end took
+  shift
+  echo "--> $name"
+  start=$EPOCHREALTIME
+  "$@"
+  end=$EPOCHREALTIME
+  took=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+  echo "<-- $name: ${took} s"
+  SUMMARY+=("$(printf '  %-28s %7s s' "$name" "$took")")
+}
+
+apt_packages() {
+  local missing=() pkg
+  for pkg in "${APT_PACKAGES[@]}"; do
+    if ! dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed'; then
+      missing+=("$pkg")
+    fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "all ${#APT_PACKAGES[@]} apt packages are installed"
+    return
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: missing apt packages (${missing[*]}); run this script as root" >&2
+    exit 1
+  fi
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+rust_components() {
+  if ! command -v rustup >/dev/null; then
+    echo "error: rustup is not installed; it comes with the machine image" >&2
+    exit 1
+  fi
+  # Formatting and linting are steps of `cargo xtask test`; this adds them to the toolchain
+  # the repository uses (stable today: there is no rust-toolchain.toml).
+  rustup component add rustfmt clippy
+}
+
+nightly_toolchain() {
+  # cargo-fuzz needs nightly (sanitizers); minimal profile keeps the download small.
+  if rustup toolchain list | grep -q '^nightly-'; then
+    echo "nightly is installed: $(rustc +nightly --version)"
+  else
+    rustup toolchain install nightly --profile minimal
+  fi
+}
+
+cargo_fuzz() {
+  local bin=${CARGO_HOME:-$HOME/.cargo}/bin/cargo-fuzz have=""
+  if [ -x "$bin" ]; then
+    have=$("$bin" --version 2>/dev/null || true)
+  fi
+  if [ "$have" = "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
+    echo "$have is installed"
+    return
+  fi
+  echo "installing cargo-fuzz $CARGO_FUZZ_VERSION (found: ${have:-none}); about a minute on 2 cores"
+  # --locked works with this registry mirror (tested with 0.13.2).
+  cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+}
+
+echo "install-test-deps: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+TOTAL_START=$EPOCHREALTIME
+step "apt packages" apt_packages
+step "rustfmt, clippy" rust_components
+step "nightly toolchain" nightly_toolchain
+step "cargo-fuzz $CARGO_FUZZ_VERSION" cargo_fuzz
+# --- Later issues: add further tools as `step "name" function` lines here (pip, npm,
+# --- wasm-bindgen-cli at the crate's version, ...), each skipping itself when present.
+
+echo "install-test-deps: timing"
+printf '%s\n' "${SUMMARY[@]}"
+printf '  %-28s %7s s\n' "total" "$(awk -v a="$TOTAL_START" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')"

@@ -1,0 +1,218 @@
+//! `cargo xtask test` (and its alias `ci`): the project's one test command.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::{Result, cargo, fuzz, run_status, show, tiers};
+
+/// The steps, in order; the first failure stops the run.
+const STEPS: &[&str] = &["fmt", "clippy", "check-tiers", "test", "fuzz-replay"];
+
+/// The `test` / `ci` command. Arguments after `--` go to `cargo test`.
+pub(crate) fn test(args: &[String]) -> Result<()> {
+    let extra = match args.split_first() {
+        None => &[][..],
+        Some((first, rest)) if first == "--" => rest,
+        Some(_) => {
+            return Err(format!(
+                "unexpected arguments {args:?}; pass cargo test arguments after `--`"
+            ));
+        }
+    };
+
+    let started = Instant::now();
+    let mut times: Vec<(&str, Duration, bool)> = Vec::new();
+    let mut counts = None;
+    let mut outcome = Ok(());
+    for (index, &step) in STEPS.iter().enumerate() {
+        println!("==> [{}/{}] {step}", index + 1, STEPS.len());
+        let _ = std::io::stdout().flush();
+        let step_started = Instant::now();
+        let result = match step {
+            "fmt" => run_status(cargo().args(["fmt", "--all", "--check"]))
+                .map_err(|e| format!("{e}\n  fix: run `cargo fmt --all`")),
+            "clippy" => run_status(cargo().args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])),
+            "check-tiers" => tiers::check_tiers(),
+            "test" => cargo_test(extra).map(|c| counts = Some(c)),
+            "fuzz-replay" => fuzz::replay(),
+            _ => unreachable!("unknown step {step}"),
+        };
+        let elapsed = step_started.elapsed();
+        times.push((step, elapsed, result.is_ok()));
+        match &result {
+            Ok(()) => println!("<== {step} ok ({})", secs(elapsed)),
+            Err(_) => println!("<== {step} FAILED ({})", secs(elapsed)),
+        }
+        if let Err(e) = result {
+            outcome = Err(format!("step `{step}` failed: {e}"));
+            break;
+        }
+    }
+
+    println!("\nxtask test: timing");
+    for (step, elapsed, ok) in &times {
+        let status = if *ok { "ok" } else { "FAILED" };
+        println!("  {step:<12} {:>9}  {status}", secs(*elapsed));
+    }
+    for step in &STEPS[times.len()..] {
+        println!("  {step:<12} {:>9}  not run", "-");
+    }
+    println!("  {:<12} {:>9}", "total", secs(started.elapsed()));
+    if let Some(c) = counts {
+        // The plain closing line CI reads: "N passed, N failed[, N skipped]".
+        println!(
+            "tests: {} passed, {} failed, {} skipped",
+            c.passed, c.failed, c.ignored
+        );
+    }
+    outcome
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+/// Totals over every `test result:` line of a `cargo test` run.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Counts {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl Counts {
+    /// Adds a libtest summary line such as
+    /// `test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; ...`.
+    fn add_line(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(label), Some(number)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(n) = number.parse::<u64>() else {
+                continue;
+            };
+            match label {
+                "passed" => self.passed += n,
+                "failed" => self.failed += n,
+                "ignored" => self.ignored += n,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `cargo test --workspace`, excluding workspace members that are not default members (the
+/// pyo3 extension module cannot link under `cargo test`; see architecture decisions). Its
+/// stdout is streamed through so the totals can be summed.
+fn cargo_test(extra: &[String]) -> Result<Counts> {
+    let mut command = cargo();
+    command.args(["test", "--workspace"]);
+    for excluded in non_default_members()? {
+        command.args(["--exclude", &excluded]);
+    }
+    command.args(extra);
+    let shown = show(&command);
+    println!("     {shown}");
+    let mut child = command
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    let mut counts = Counts::default();
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut out = std::io::stdout().lock();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| format!("reading `{shown}` output: {e}"))?;
+        counts.add_line(&line);
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+    drop(out);
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for `{shown}`: {e}"))?;
+    if status.success() {
+        Ok(counts)
+    } else {
+        Err(format!(
+            "`{shown}` failed ({status}); {} passed, {} failed",
+            counts.passed, counts.failed
+        ))
+    }
+}
+
+/// Workspace members outside `default-members`, by package name.
+fn non_default_members() -> Result<Vec<String>> {
+    let output = cargo()
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .output()
+        .map_err(|e| format!("could not run cargo metadata: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo metadata failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("cargo metadata: bad JSON: {e}"))?;
+    let ids = |key: &str| -> Vec<String> {
+        metadata[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    };
+    let defaults = ids("workspace_default_members");
+    let mut names = Vec::new();
+    for member in ids("workspace_members") {
+        if defaults.contains(&member) {
+            continue;
+        }
+        let name = metadata["packages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["id"] == member.as_str())
+            .and_then(|p| p["name"].as_str());
+        if let Some(name) = name {
+            names.push(name.to_owned());
+        }
+    }
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Counts;
+
+    #[test]
+    fn sums_libtest_summaries() {
+        let mut counts = Counts::default();
+        counts.add_line(
+            "test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; \
+             finished in 0.01s",
+        );
+        counts.add_line("test result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured");
+        counts.add_line("running 3 tests");
+        assert_eq!(
+            counts,
+            Counts {
+                passed: 5,
+                failed: 1,
+                ignored: 1
+            }
+        );
+    }
+}
