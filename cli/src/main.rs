@@ -1,1 +1,104 @@
-fn main() {}
+//! `rfb`: a command-line VNC client built on the sans-IO `rfb-core` state machine.
+#![forbid(unsafe_code)]
+// A driver measures real time; the workspace's clock ban is for the core crates.
+#![allow(clippy::disallowed_methods)]
+
+mod addr;
+mod driver;
+mod info;
+mod password;
+mod screenshot;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+
+/// A VNC (RFB) client for the command line.
+#[derive(Parser)]
+#[command(name = "rfb", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command shares.
+#[derive(clap::Args, Clone)]
+pub(crate) struct Common {
+    /// Read the VNC password from FILE: its first line, or the 8-byte file `vncpasswd` writes.
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+    /// Give up after SECS seconds in all (connect, handshake and the first update).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    timeout: f64,
+    /// Ask the server to disconnect other viewers (ClientInit shared flag 0).
+    #[arg(long)]
+    exclusive: bool,
+    /// UltraVNC repeater ID to send when the server is a repeater (e.g. ID:1234).
+    #[arg(long, value_name = "ID")]
+    repeater_id: Option<String>,
+}
+
+impl Common {
+    pub(crate) fn password(&self) -> anyhow::Result<Option<String>> {
+        self.password_file
+            .as_deref()
+            .map(password::read)
+            .transpose()
+    }
+
+    pub(crate) fn deadline(&self) -> anyhow::Result<Instant> {
+        let secs = self.timeout;
+        if !(secs.is_finite() && secs > 0.0) {
+            anyhow::bail!("--timeout must be a positive number of seconds, not {secs}");
+        }
+        Ok(Instant::now() + Duration::from_secs_f64(secs.min(86_400.0)))
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the server's protocol version, security types, desktop name, size and pixel format.
+    Info {
+        /// Server: HOST:PORT, HOST::PORT, HOST:DISPLAY (0-99 means port 5900+N) or [IPv6]:PORT.
+        server: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Save the remote screen as a PNG.
+    Screenshot(screenshot::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("rfb: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async {
+        match cli.command {
+            Command::Info { server, common } => info::run(&server, &common).await,
+            Command::Screenshot(args) => screenshot::run(&args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the outermost context and its causes, joined.
+            let msg = e
+                .chain()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(": ");
+            eprintln!("rfb: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -305,8 +305,12 @@ impl Client {
         target: &mut dyn DrawTarget,
     ) -> Result<Session, Error> {
         match encoding {
-            Encoding::LastRect => Ok(self.finish_update(damage)),
+            Encoding::LastRect => {
+                self.decoders.record_rect(encoding, 0);
+                Ok(self.finish_update(damage))
+            }
             Encoding::DesktopSize => {
+                self.decoders.record_rect(encoding, 0);
                 self.check_size("DesktopSize", rect.width, rect.height)?;
                 self.width = rect.width;
                 self.height = rect.height;

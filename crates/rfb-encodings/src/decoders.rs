@@ -128,6 +128,12 @@ impl Decoders {
         &self.stats
     }
 
+    /// Counts a rectangle handled outside the decoders (DesktopSize, LastRect, …) so that the
+    /// statistics cover every rectangle of an update.
+    pub fn record_rect(&mut self, encoding: Encoding, pixels: u64) {
+        self.stats.count_rect(encoding, pixels);
+    }
+
     /// True while a rectangle is in progress.
     pub fn is_busy(&self) -> bool {
         self.active.is_some()

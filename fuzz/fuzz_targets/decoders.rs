@@ -1,0 +1,46 @@
+//! Each decoder on its own: a rectangle header chosen by the input, then its payload in chunks.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use rfb_encodings::{Decoders, Framebuffer, PixelFormat, Rect};
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 8 {
+        return;
+    }
+    let pf = [
+        PixelFormat::RGBX8888,
+        PixelFormat::RGB565,
+        PixelFormat::BGR233,
+        PixelFormat::COLOUR_MAP8,
+    ][usize::from(data[0] & 3)];
+    let enc = Decoders::SUPPORTED[usize::from(data[1]) % Decoders::SUPPORTED.len()];
+    let rect = Rect::new(
+        u16::from(data[2] & 63),
+        u16::from(data[3] & 63),
+        u16::from(data[4]),
+        u16::from(data[5]),
+    );
+    let chunk = usize::from(data[6]).max(1);
+    let payload = &data[8..];
+    let mut fb = Framebuffer::new(96, 80);
+    let mut dec = Decoders::new(pf, Default::default()).expect("valid format");
+    let _ = dec.set_colour_map_entries(0, &[[0xffff, 0, 0x8000]; 4]);
+    if dec.begin(rect, enc, 96, 80).is_err() {
+        return;
+    }
+    let mut buf = Vec::new();
+    for c in payload.chunks(chunk) {
+        buf.extend_from_slice(c);
+        match dec.feed(&buf, &mut fb) {
+            Ok(p) => {
+                assert!(p.consumed <= buf.len());
+                buf.drain(..p.consumed);
+                if p.done.is_some() {
+                    return;
+                }
+            }
+            Err(_) => return,
+        }
+    }
+});
