@@ -12,9 +12,6 @@ use rfb_encodings::{DecodeStats, Decoders, Encoding, Framebuffer, PixelFormat};
 use crate::driver::{Ended, Flow, Session};
 use crate::{Common, addr};
 
-/// Pixel encodings offered when `--encodings` is not given, best first.
-const DEFAULT_ENCODINGS: &[Encoding] = &[Encoding::CopyRect, Encoding::Raw];
-
 /// Arguments of `rfb screenshot`.
 #[derive(clap::Args)]
 #[command(
@@ -29,7 +26,9 @@ pub(crate) struct Args {
     /// Where to write the PNG.
     output: PathBuf,
     /// Comma-separated pixel encodings to offer, in preference order (e.g. `raw` or
-    /// `copyrect,raw`). Decodable in this build: copyrect, raw.
+    /// `copyrect,raw`). Names: raw, copyrect, rre, corre, hextile, zlib, zlibhex, trle, zrle,
+    /// zywrle, tight, tightpng, jpeg; one this build cannot decode is refused with the list of
+    /// those it can. Default: every decodable encoding, best first.
     #[arg(long, value_name = "LIST")]
     encodings: Option<String>,
     /// Add the quality-level pseudo-encoding 0-9 (lets Tight servers send lossy JPEG).
@@ -68,9 +67,8 @@ fn parse_pixel_format(s: &str) -> anyhow::Result<PixelFormatChoice> {
 
 /// Parses `--encodings`: known names only, decodable ones only, no pseudo-encodings.
 pub(crate) fn parse_encodings(list: &str) -> anyhow::Result<Vec<Encoding>> {
-    let decodable: Vec<&str> = Decoders::SUPPORTED
+    let decodable: Vec<&str> = Decoders::supported_pixel_encodings()
         .iter()
-        .filter(|e| !e.is_pseudo())
         .map(|e| e.name())
         .collect();
     let mut out = Vec::new();
@@ -137,7 +135,7 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<()> {
     let addr = addr::parse(&args.server)?;
     let mut encodings = match &args.encodings {
         Some(list) => parse_encodings(list)?,
-        None => DEFAULT_ENCODINGS.to_vec(),
+        None => Decoders::supported_pixel_encodings(),
     };
     if let Some(q) = args.quality {
         encodings.push(Encoding::QualityLevel(q));

@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use rfb_encodings::{Encoding, PixelFormat};
+use rfb_encodings::{Decoders, Encoding, PixelFormat};
 
 use crate::limits::Limits;
 use crate::security::SecurityType;
@@ -24,6 +24,8 @@ pub struct Config {
     /// Pixel format requested; 32 bpp RGBX by default.
     pub pixel_format: PixelFormatChoice,
     /// Encodings offered with SetEncodings, in preference order (pseudo-encodings included).
+    /// Default: every pixel encoding this build decodes, best first, then
+    /// [`Config::DEFAULT_PSEUDO`]; never Quality (which lets Tight servers go lossy).
     pub encodings: Vec<Encoding>,
     /// Security types accepted, in preference order: the first one the server offers is used.
     pub security_types: Vec<SecurityType>,
@@ -57,7 +59,7 @@ impl Default for Config {
         Self {
             shared: true,
             pixel_format: PixelFormatChoice::Request(PixelFormat::RGBX8888),
-            encodings: Self::encodings_with_pseudo(&[Encoding::CopyRect, Encoding::Raw]),
+            encodings: Self::encodings_with_pseudo(&Decoders::supported_pixel_encodings()),
             // noVNC's order: a server that offers None has chosen to need no password.
             security_types: vec![SecurityType::None, SecurityType::VncAuth],
             limits: Limits::default(),

@@ -3,6 +3,8 @@
 //! Spec: <https://github.com/rfbproto/rfbproto/blob/master/rfbproto.rst#cursor-pseudo-encoding>
 
 use crate::convert::PixelConverter;
+use crate::decoders::{Cx, Decoded, RectDecoder, Status};
+use crate::error::DecodeErrorKind;
 
 /// A cursor shape for the driver to draw locally: RGBA with alpha 0 where the mask is clear.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -50,7 +52,7 @@ impl CursorDecoder {
         self.total - self.buf.len()
     }
 
-    pub(crate) fn feed(&mut self, input: &[u8]) -> usize {
+    pub(crate) fn feed_bytes(&mut self, input: &[u8]) -> usize {
         let n = self.remaining().min(input.len());
         self.buf.extend_from_slice(&input[..n]);
         n
@@ -79,6 +81,17 @@ impl CursorDecoder {
             width: self.width,
             height: self.height,
             rgba,
+        }
+    }
+}
+
+impl RectDecoder for CursorDecoder {
+    fn feed(&mut self, input: &[u8], cx: &mut Cx<'_>) -> Result<(usize, Status), DecodeErrorKind> {
+        let n = self.feed_bytes(input);
+        if self.remaining() == 0 {
+            Ok((n, Status::Done(Decoded::Cursor(self.finish(cx.conv)))))
+        } else {
+            Ok((n, Status::Need(self.remaining())))
         }
     }
 }

@@ -1,4 +1,7 @@
-//! Routes one rectangle at a time to its decoder and keeps per-connection decoder state.
+//! Routes one rectangle at a time to its decoder and keeps per-connection decoder state
+//! (the pixel converter with its colour map, and the persistent zlib streams).
+
+use core::fmt::Debug;
 
 use crate::convert::PixelConverter;
 use crate::cursor::{CursorDecoder, CursorImage};
@@ -6,6 +9,7 @@ use crate::draw::DrawTarget;
 use crate::encoding::Encoding;
 use crate::error::{DecodeError, DecodeErrorKind, PixelFormatError};
 use crate::geometry::Rect;
+use crate::inflate::ZlibStreams;
 use crate::pixel_format::PixelFormat;
 use crate::raw::RawDecoder;
 use crate::stats::DecodeStats;
@@ -13,16 +17,21 @@ use crate::stats::DecodeStats;
 /// Limits on what a peer may make the decoders allocate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecoderLimits {
-    /// Largest cursor width or height accepted from the Cursor pseudo-encoding.
+    /// Largest cursor width or height accepted from the cursor pseudo-encodings.
     pub max_cursor_dimension: u16,
+    /// Largest compressed payload accepted for one rectangle (zlib, JPEG, PNG data).
+    pub max_compressed_len: u32,
 }
 
 impl Default for DecoderLimits {
     fn default() -> Self {
-        // X cursors are at most a few hundred pixels; 1024 leaves room for HiDPI themes while
-        // bounding the buffer at 4 MiB.
         Self {
+            // X cursors are at most a few hundred pixels; 1024 leaves room for HiDPI themes
+            // while bounding the buffer at 4 MiB.
             max_cursor_dimension: 1024,
+            // A 16384² rectangle of raw 32-bit pixels is 1 GiB; compressed data for anything a
+            // client can show stays far below 64 MiB.
+            max_compressed_len: 64 << 20,
         }
     }
 }
@@ -46,15 +55,46 @@ pub struct Progress {
     pub done: Option<Decoded>,
 }
 
-#[derive(Debug, Clone)]
-enum Active {
-    Raw(RawDecoder),
-    CopyRect(Rect),
-    Cursor(CursorDecoder),
+/// Everything a decoder may use while it runs.
+pub(crate) struct Cx<'a> {
+    pub(crate) conv: &'a PixelConverter,
+    pub(crate) target: &'a mut dyn DrawTarget,
+    /// Reusable RGBA scratch space.
+    pub(crate) scratch: &'a mut Vec<u8>,
+    pub(crate) stats: &'a mut DecodeStats,
+    pub(crate) zlib: &'a mut ZlibStreams,
+    pub(crate) limits: &'a DecoderLimits,
+    /// Framebuffer size, for checks such as CopyRect sources.
+    pub(crate) fb_size: (u16, u16),
+    /// The encoding being decoded (for sub-encoding statistics).
+    pub(crate) encoding: Encoding,
 }
 
-/// The decoders of one connection: the pixel converter (with its colour map), the rectangle
-/// in progress and, for later encodings, the persistent zlib streams.
+impl Cx<'_> {
+    /// Counts one use of a sub-encoding.
+    pub(crate) fn sub(&mut self, name: &'static str) {
+        self.stats.count_sub(self.encoding, name);
+    }
+}
+
+/// Where a decoder stands after consuming what it could.
+#[derive(Debug)]
+pub(crate) enum Status {
+    /// The rectangle is complete.
+    Done(Decoded),
+    /// At least this many bytes (counted from the first unconsumed byte) are needed before
+    /// the decoder can progress. Units are small and bounded (a header, a tile), so the
+    /// driver's leftover buffer stays small.
+    Need(usize),
+}
+
+/// One rectangle's resumable decoder. `feed` consumes whole units from `input`, draws them,
+/// and reports how far it got; unconsumed bytes are offered again with more appended.
+pub(crate) trait RectDecoder: Debug + Send {
+    fn feed(&mut self, input: &[u8], cx: &mut Cx<'_>) -> Result<(usize, Status), DecodeErrorKind>;
+}
+
+/// The decoders of one connection.
 ///
 /// ```
 /// use rfb_encodings::{Decoders, Encoding, Framebuffer, PixelFormat, Rect};
@@ -66,37 +106,76 @@ enum Active {
 /// assert!(p.done.is_some());
 /// assert_eq!(fb.pixel(1, 0), Some([1, 2, 3, 255]));
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Decoders {
     conv: PixelConverter,
     limits: DecoderLimits,
     scratch: Vec<u8>,
-    active: Option<(Encoding, Active)>,
-    /// Framebuffer size given to the last `begin`, for checking CopyRect sources.
+    zlib: ZlibStreams,
+    active: Option<(Encoding, Box<dyn RectDecoder>)>,
+    needed: usize,
+    /// Framebuffer size given to the last `begin`.
     fb_size: (u16, u16),
     stats: DecodeStats,
 }
 
-impl Decoders {
-    /// Pixel-carrying encodings (and pseudo-encodings) this crate decodes.
-    pub const SUPPORTED: &'static [Encoding] =
-        &[Encoding::Raw, Encoding::CopyRect, Encoding::Cursor];
+/// Every encoding a decoder exists for, in the default preference order (fastest good
+/// encodings first, as noVNC orders them); [`Decoders::can_decode`] filters by what is built.
+const CANDIDATES: &[Encoding] = &[
+    Encoding::CopyRect,
+    Encoding::Tight,
+    Encoding::TightPng,
+    Encoding::Zrle,
+    Encoding::Trle,
+    Encoding::Zywrle,
+    Encoding::Hextile,
+    Encoding::ZlibHex,
+    Encoding::Zlib,
+    Encoding::Jpeg,
+    Encoding::Rre,
+    Encoding::CoRre,
+    Encoding::Raw,
+    Encoding::Cursor,
+    Encoding::XCursor,
+    Encoding::VmwareCursor,
+];
 
+impl Decoders {
     /// Decoders for a session whose pixels arrive in `format`.
     pub fn new(format: PixelFormat, limits: DecoderLimits) -> Result<Self, PixelFormatError> {
         Ok(Self {
             conv: PixelConverter::new(format)?,
             limits,
             scratch: Vec::new(),
+            zlib: ZlibStreams::default(),
             active: None,
+            needed: 0,
             fb_size: (0, 0),
             stats: DecodeStats::default(),
         })
     }
 
+    /// Encodings (pixel and pixel-carrying pseudo-encodings) this build decodes, in the
+    /// default preference order.
+    pub fn supported() -> Vec<Encoding> {
+        CANDIDATES
+            .iter()
+            .copied()
+            .filter(|&e| Self::can_decode(e))
+            .collect()
+    }
+
+    /// Pixel encodings only (no pseudo-encodings), in the default preference order.
+    pub fn supported_pixel_encodings() -> Vec<Encoding> {
+        Self::supported()
+            .into_iter()
+            .filter(|e| !e.is_pseudo())
+            .collect()
+    }
+
     /// True when rectangles in `encoding` can be decoded.
     pub fn can_decode(encoding: Encoding) -> bool {
-        Self::SUPPORTED.contains(&encoding)
+        make(encoding, Rect::default(), 4).is_some()
     }
 
     /// The pixel format rectangles are decoded in.
@@ -149,57 +228,40 @@ impl Decoders {
         fb_height: u16,
     ) -> Result<(), DecodeError> {
         let err = |kind| DecodeError::new(encoding, kind);
-        let out_of_bounds = |r: Rect| {
-            err(DecodeErrorKind::OutOfBounds {
-                rect: r,
+        let Some(decoder) = make(encoding, rect, self.conv.bytes_per_pixel()) else {
+            return Err(err(DecodeErrorKind::Unsupported));
+        };
+        if is_cursor(encoding) {
+            let max = self.limits.max_cursor_dimension;
+            let dim = rect.width.max(rect.height);
+            if dim > max {
+                return Err(err(DecodeErrorKind::LimitExceeded {
+                    what: "cursor dimension",
+                    value: u64::from(dim),
+                    limit: u64::from(max),
+                }));
+            }
+        } else if !rect.fits_within(fb_width, fb_height) {
+            return Err(err(DecodeErrorKind::OutOfBounds {
+                rect,
                 fb_width,
                 fb_height,
-            })
-        };
-        let active = match encoding {
-            Encoding::Raw | Encoding::CopyRect => {
-                if !rect.fits_within(fb_width, fb_height) {
-                    return Err(out_of_bounds(rect));
-                }
-                if encoding == Encoding::Raw {
-                    Active::Raw(RawDecoder::new(rect))
-                } else {
-                    Active::CopyRect(rect)
-                }
-            }
-            Encoding::Cursor => {
-                let max = self.limits.max_cursor_dimension;
-                let dim = rect.width.max(rect.height);
-                if dim > max {
-                    return Err(err(DecodeErrorKind::LimitExceeded {
-                        what: "cursor dimension",
-                        value: u64::from(dim),
-                        limit: u64::from(max),
-                    }));
-                }
-                Active::Cursor(CursorDecoder::new(
-                    (rect.x, rect.y),
-                    rect.width,
-                    rect.height,
-                    self.conv.bytes_per_pixel(),
-                ))
-            }
-            _ => return Err(err(DecodeErrorKind::Unsupported)),
-        };
+            }));
+        }
         self.stats.count_rect(encoding, rect.area());
         self.fb_size = (fb_width, fb_height);
-        self.active = Some((encoding, active));
+        self.active = Some((encoding, decoder));
+        self.needed = 0;
         Ok(())
     }
 
-    /// The fewest bytes that let the rectangle in progress make progress (0 when idle).
+    /// The fewest bytes that let the rectangle in progress make progress (0 when idle or
+    /// when the decoder can progress without input).
     pub fn bytes_needed(&self) -> usize {
-        match &self.active {
-            None => 0,
-            Some((_, Active::Raw(r))) if r.is_done() => 0,
-            Some((_, Active::Raw(_))) => self.conv.bytes_per_pixel(),
-            Some((_, Active::CopyRect(_))) => 4,
-            Some((_, Active::Cursor(c))) => c.remaining(),
+        if self.active.is_some() {
+            self.needed
+        } else {
+            0
         }
     }
 
@@ -210,60 +272,105 @@ impl Decoders {
         input: &[u8],
         target: &mut dyn DrawTarget,
     ) -> Result<Progress, DecodeError> {
-        let Some((encoding, active)) = self.active.as_mut() else {
+        let Some((encoding, decoder)) = self.active.as_mut() else {
             return Ok(Progress {
                 consumed: 0,
                 done: None,
             });
         };
         let encoding = *encoding;
-        let (consumed, done) = match active {
-            Active::Raw(r) => {
-                let n = r.feed(input, &self.conv, &mut self.scratch, target);
-                (n, r.is_done().then_some(Decoded::Drawn))
-            }
-            Active::CopyRect(dst) => match input.get(..4) {
-                None => (0, None),
-                Some(b) => {
-                    let (sx, sy) = (
-                        u16::from_be_bytes([b[0], b[1]]),
-                        u16::from_be_bytes([b[2], b[3]]),
-                    );
-                    // The destination was checked in begin(); the source is checked here.
-                    let (fw, fh) = self.fb_size;
-                    let src = Rect::new(sx, sy, dst.width, dst.height);
-                    if !src.fits_within(fw, fh) {
-                        let e = DecodeError::new(
-                            encoding,
-                            DecodeErrorKind::OutOfBounds {
-                                rect: src,
-                                fb_width: fw,
-                                fb_height: fh,
-                            },
-                        );
-                        self.active = None;
-                        return Err(e);
-                    }
-                    if !dst.is_empty() {
-                        target.copy_rect(sx, sy, *dst);
-                    }
-                    (4, Some(Decoded::Drawn))
-                }
-            },
-            Active::Cursor(c) => {
-                let n = c.feed(input);
-                let done = (c.remaining() == 0).then(|| Decoded::Cursor(c.finish(&self.conv)));
-                (n, done)
-            }
+        let mut cx = Cx {
+            conv: &self.conv,
+            target,
+            scratch: &mut self.scratch,
+            stats: &mut self.stats,
+            zlib: &mut self.zlib,
+            limits: &self.limits,
+            fb_size: self.fb_size,
+            encoding,
         };
-        if done.is_some() {
-            self.active = None;
+        match decoder.feed(input, &mut cx) {
+            Err(kind) => {
+                self.active = None;
+                Err(DecodeError::new(encoding, kind))
+            }
+            Ok((consumed, Status::Need(n))) => {
+                self.needed = n;
+                Ok(Progress {
+                    consumed,
+                    done: None,
+                })
+            }
+            Ok((consumed, Status::Done(d))) => {
+                self.active = None;
+                self.needed = 0;
+                Ok(Progress {
+                    consumed,
+                    done: Some(d),
+                })
+            }
         }
-        Ok(Progress { consumed, done })
     }
 
     /// Aborts the rectangle in progress (after a fatal error elsewhere).
     pub fn reset(&mut self) {
         self.active = None;
+    }
+}
+
+fn is_cursor(e: Encoding) -> bool {
+    matches!(
+        e,
+        Encoding::Cursor | Encoding::XCursor | Encoding::VmwareCursor
+    )
+}
+
+/// The decoder for `encoding`, or `None` when this build has none.
+fn make(encoding: Encoding, rect: Rect, bpp: usize) -> Option<Box<dyn RectDecoder>> {
+    Some(match encoding {
+        Encoding::Raw => Box::new(RawDecoder::new(rect)),
+        Encoding::CopyRect => Box::new(CopyRectDecoder(rect)),
+        Encoding::Cursor => Box::new(CursorDecoder::new(
+            (rect.x, rect.y),
+            rect.width,
+            rect.height,
+            bpp,
+        )),
+        Encoding::Zlib => Box::new(crate::zlib::ZlibDecoder::new(rect)),
+        Encoding::Rre => Box::new(crate::rre::RreDecoder::new(rect, false)),
+        Encoding::CoRre => Box::new(crate::rre::RreDecoder::new(rect, true)),
+        other => return crate::extra::make(other, rect, bpp),
+    })
+}
+
+/// CopyRect (1): the source position; the destination was checked in `begin`.
+///
+/// Spec: <https://github.com/rfbproto/rfbproto/blob/master/rfbproto.rst#copyrect-encoding>
+#[derive(Debug)]
+struct CopyRectDecoder(Rect);
+
+impl RectDecoder for CopyRectDecoder {
+    fn feed(&mut self, input: &[u8], cx: &mut Cx<'_>) -> Result<(usize, Status), DecodeErrorKind> {
+        let Some(b) = input.get(..4) else {
+            return Ok((0, Status::Need(4)));
+        };
+        let dst = self.0;
+        let (sx, sy) = (
+            u16::from_be_bytes([b[0], b[1]]),
+            u16::from_be_bytes([b[2], b[3]]),
+        );
+        let src = Rect::new(sx, sy, dst.width, dst.height);
+        let (fw, fh) = cx.fb_size;
+        if !src.fits_within(fw, fh) {
+            return Err(DecodeErrorKind::OutOfBounds {
+                rect: src,
+                fb_width: fw,
+                fb_height: fh,
+            });
+        }
+        if !dst.is_empty() {
+            cx.target.copy_rect(sx, sy, dst);
+        }
+        Ok((4, Status::Done(Decoded::Drawn)))
     }
 }

@@ -18,6 +18,25 @@ pub trait DrawTarget {
     /// Copies the `dst.width` × `dst.height` area at (`src_x`, `src_y`) to `dst`, as CopyRect
     /// does. Source and destination may overlap; the result is as if the source were read first.
     fn copy_rect(&mut self, src_x: u16, src_y: u16, dst: Rect);
+    /// Offers a compressed image (JPEG or PNG, as Tight, TightPNG and JPEG carry) covering
+    /// `rect`. Return `true` if the target decodes and draws it itself (a browser's
+    /// `ImageDecoder`), in which case it must be in the framebuffer before any later
+    /// operation touches `rect`; the default `false` makes the crate decode it in Rust and
+    /// call [`DrawTarget::put_rgba`].
+    fn draw_image(&mut self, rect: Rect, format: ImageFormat, data: &[u8]) -> bool {
+        let _ = (rect, format, data);
+        false
+    }
+}
+
+/// The compressed image formats RFB encodings embed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImageFormat {
+    /// JPEG (Tight's JPEG sub-encoding, the JPEG encoding 21).
+    Jpeg,
+    /// PNG (TightPNG).
+    Png,
 }
 
 /// A contiguous RGBA framebuffer (4 bytes a pixel, alpha 255, rows top to bottom, no padding).

@@ -70,6 +70,24 @@ pub enum DecodeErrorKind {
     /// The pixel format cannot be decoded.
     #[error(transparent)]
     PixelFormat(#[from] PixelFormatError),
+    /// The zlib stream is corrupt.
+    #[error("zlib: {0}")]
+    Zlib(String),
+    /// The compressed data inflates to more than the rectangle can hold (a decompression bomb
+    /// or a desynchronised stream).
+    #[error("{bytes} inflated bytes left over after the rectangle was complete")]
+    TrailingData {
+        /// How many bytes were left.
+        bytes: u64,
+    },
+    /// An embedded image (JPEG, PNG) failed to decode.
+    #[error("{format} image: {detail}")]
+    Image {
+        /// `jpeg` or `png`.
+        format: &'static str,
+        /// The decoder's message.
+        detail: String,
+    },
     /// A value inside the payload that the encoding does not allow.
     #[error("invalid {field}: {value}")]
     InvalidValue {

@@ -6,7 +6,9 @@
 //! pixels have arrived and draws them straight away: a 3 MB rectangle is never buffered.
 
 use crate::convert::PixelConverter;
+use crate::decoders::{Cx, Decoded, RectDecoder, Status};
 use crate::draw::DrawTarget;
+use crate::error::DecodeErrorKind;
 use crate::geometry::Rect;
 
 /// Draw in batches of at most this many RGBA bytes so the scratch buffer stays small.
@@ -34,7 +36,7 @@ impl RawDecoder {
     }
 
     /// Consumes whole pixels from `input`, drawing them; returns the bytes consumed.
-    pub(crate) fn feed(
+    pub(crate) fn feed_pixels(
         &mut self,
         input: &[u8],
         conv: &PixelConverter,
@@ -84,5 +86,17 @@ impl RawDecoder {
             }
         }
         consumed
+    }
+}
+
+impl RectDecoder for RawDecoder {
+    fn feed(&mut self, input: &[u8], cx: &mut Cx<'_>) -> Result<(usize, Status), DecodeErrorKind> {
+        let n = self.feed_pixels(input, cx.conv, cx.scratch, cx.target);
+        let status = if self.is_done() {
+            Status::Done(Decoded::Drawn)
+        } else {
+            Status::Need(cx.conv.bytes_per_pixel())
+        };
+        Ok((n, status))
     }
 }

@@ -199,3 +199,139 @@ fn draw_target_is_object_safe() {
     t.fill_rgba(Rect::new(0, 0, 1, 1), [1, 2, 3, 4]);
     assert_eq!(fb.pixel(0, 0), Some([1, 2, 3, 4]));
 }
+
+fn zlib_compress(stream: &mut flate2::Compress, data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 64);
+    stream
+        .compress_vec(data, &mut out, flate2::FlushCompress::Sync)
+        .unwrap();
+    out
+}
+
+fn zlib_rect(stream: &mut flate2::Compress, pixels: &[u8]) -> Vec<u8> {
+    let z = zlib_compress(stream, pixels);
+    let mut v = (z.len() as u32).to_be_bytes().to_vec();
+    v.extend(z);
+    v
+}
+
+#[test]
+fn zlib_two_rects_share_one_stream() {
+    for chunk in [0, 1, 5] {
+        let mut comp = flate2::Compress::new(flate2::Compression::default(), true);
+        let mut fb = Framebuffer::new(8, 8);
+        let mut dec = Decoders::new(PixelFormat::RGBX8888, DecoderLimits::default()).unwrap();
+        let a: Vec<u8> = (0..16u8).flat_map(|i| [i, 2 * i, 3 * i, 0]).collect();
+        let p1 = zlib_rect(&mut comp, &a);
+        run(
+            &mut dec,
+            &mut fb,
+            Rect::new(0, 0, 4, 4),
+            Encoding::Zlib,
+            &p1,
+            chunk,
+        );
+        // The second rectangle's data refers back to the first's dictionary.
+        let p2 = zlib_rect(&mut comp, &a);
+        run(
+            &mut dec,
+            &mut fb,
+            Rect::new(4, 4, 4, 4),
+            Encoding::Zlib,
+            &p2,
+            chunk,
+        );
+        assert_eq!(fb.pixel(1, 0), Some([1, 2, 3, 255]));
+        assert_eq!(fb.pixel(7, 7), Some([15, 30, 45, 255]));
+    }
+}
+
+#[test]
+fn zlib_bomb_and_garbage_are_errors() {
+    let mut fb = Framebuffer::new(8, 8);
+    // Inflates to 4 KiB for a 1×1 rectangle.
+    let mut comp = flate2::Compress::new(flate2::Compression::default(), true);
+    let p = zlib_rect(&mut comp, &[7u8; 4096]);
+    let mut dec = Decoders::new(PixelFormat::RGBX8888, DecoderLimits::default()).unwrap();
+    dec.begin(Rect::new(0, 0, 1, 1), Encoding::Zlib, 8, 8)
+        .unwrap();
+    let e = dec.feed(&p, &mut fb).unwrap_err();
+    assert!(
+        matches!(e.kind, DecodeErrorKind::TrailingData { .. }),
+        "{e}"
+    );
+    // Not zlib at all.
+    let mut dec = Decoders::new(PixelFormat::RGBX8888, DecoderLimits::default()).unwrap();
+    dec.begin(Rect::new(0, 0, 1, 1), Encoding::Zlib, 8, 8)
+        .unwrap();
+    let e = dec
+        .feed(&[0, 0, 0, 4, 0xde, 0xad, 0xbe, 0xef], &mut fb)
+        .unwrap_err();
+    assert!(matches!(e.kind, DecodeErrorKind::Zlib(_)), "{e}");
+    assert!(e.to_string().starts_with("zlib rectangle"), "{e}");
+    // A length over the limit is refused before anything is read.
+    let mut dec = Decoders::new(PixelFormat::RGBX8888, DecoderLimits::default()).unwrap();
+    dec.begin(Rect::new(0, 0, 1, 1), Encoding::Zlib, 8, 8)
+        .unwrap();
+    let e = dec.feed(&[0xff, 0xff, 0xff, 0xff], &mut fb).unwrap_err();
+    assert!(
+        matches!(e.kind, DecodeErrorKind::LimitExceeded { .. }),
+        "{e}"
+    );
+    // Too short: all compressed bytes in, pixels missing.
+    let mut comp = flate2::Compress::new(flate2::Compression::default(), true);
+    let p = zlib_rect(&mut comp, &[1u8; 4]);
+    let mut dec = Decoders::new(PixelFormat::RGBX8888, DecoderLimits::default()).unwrap();
+    dec.begin(Rect::new(0, 0, 2, 1), Encoding::Zlib, 8, 8)
+        .unwrap();
+    assert!(dec.feed(&p, &mut fb).is_err());
+}
+
+/// RRE payload: count, background, then (pixel, x, y, w, h) with U16 (RRE) or U8 (CoRRE).
+fn rre_payload(compact: bool, bg: [u8; 4], subs: &[([u8; 4], [u16; 4])]) -> Vec<u8> {
+    let mut v = (subs.len() as u32).to_be_bytes().to_vec();
+    v.extend(bg);
+    for (px, g) in subs {
+        v.extend(px);
+        for c in g {
+            if compact {
+                v.push(*c as u8);
+            } else {
+                v.extend(c.to_be_bytes());
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn rre_and_corre() {
+    for (enc, compact) in [(Encoding::Rre, false), (Encoding::CoRre, true)] {
+        let p = rre_payload(
+            compact,
+            [10, 20, 30, 0],
+            &[([1, 1, 1, 0], [0, 0, 2, 1]), ([2, 2, 2, 0], [3, 2, 1, 2])],
+        );
+        for chunk in [0, 1, 4] {
+            let mut fb = Framebuffer::new(8, 8);
+            let mut dec = Decoders::new(PixelFormat::RGBX8888, DecoderLimits::default()).unwrap();
+            run(&mut dec, &mut fb, Rect::new(2, 2, 4, 4), enc, &p, chunk);
+            assert_eq!(fb.pixel(2, 2), Some([1, 1, 1, 255]));
+            assert_eq!(fb.pixel(3, 2), Some([1, 1, 1, 255]));
+            assert_eq!(fb.pixel(4, 2), Some([10, 20, 30, 255]));
+            assert_eq!(fb.pixel(5, 5), Some([2, 2, 2, 255]));
+            assert_eq!(fb.pixel(5, 3), Some([10, 20, 30, 255]));
+            assert_eq!(fb.pixel(1, 1), Some([0, 0, 0, 255]), "outside untouched");
+            let s = dec.stats();
+            assert_eq!(s.subencodings.get(&(enc, "subrect")), Some(&2));
+        }
+        // A sub-rectangle leaving the rectangle is an error naming the encoding.
+        let bad = rre_payload(compact, [0; 4], &[([0; 4], [3, 3, 2, 1])]);
+        let mut fb = Framebuffer::new(8, 8);
+        let mut dec = Decoders::new(PixelFormat::RGBX8888, DecoderLimits::default()).unwrap();
+        dec.begin(Rect::new(0, 0, 4, 4), enc, 8, 8).unwrap();
+        let e = dec.feed(&bad, &mut fb).unwrap_err();
+        assert_eq!(e.encoding, enc);
+        assert!(matches!(e.kind, DecodeErrorKind::OutOfBounds { .. }));
+    }
+}

@@ -1,0 +1,22 @@
+//! Dispatch to the decoders that live in their own modules, one module per family, so each
+//! can grow without touching the others.
+
+use crate::decoders::RectDecoder;
+use crate::encoding::Encoding;
+use crate::geometry::Rect;
+
+pub(crate) fn make(encoding: Encoding, rect: Rect, bpp: usize) -> Option<Box<dyn RectDecoder>> {
+    match encoding {
+        Encoding::Hextile => crate::hextile::make(rect, false),
+        Encoding::ZlibHex => crate::hextile::make(rect, true),
+        Encoding::Zrle => crate::zrle::make(rect, crate::zrle::Variant::Zrle),
+        Encoding::Trle => crate::zrle::make(rect, crate::zrle::Variant::Trle),
+        Encoding::Zywrle => crate::zrle::make(rect, crate::zrle::Variant::Zywrle),
+        Encoding::Tight => crate::tight::make(rect, false),
+        Encoding::TightPng => crate::tight::make(rect, true),
+        Encoding::Jpeg => crate::jpeg::make(rect),
+        Encoding::XCursor => crate::xcursor::make_xcursor(rect),
+        Encoding::VmwareCursor => crate::xcursor::make_vmware(rect, bpp),
+        _ => None,
+    }
+}

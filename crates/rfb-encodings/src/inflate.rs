@@ -1,0 +1,108 @@
+//! Persistent zlib streams and a bounded inflate step.
+//!
+//! RFB's zlib-based encodings keep one deflate stream per connection (Zlib, ZRLE/ZYWRLE) or
+//! several (Tight: four, reset by control bits; ZlibHex: two). The streams live in
+//! [`ZlibStreams`], owned by `Decoders`, so they persist across rectangles.
+
+use flate2::{Decompress, FlushDecompress, Status};
+
+use crate::error::DecodeErrorKind;
+
+/// One inflate stream (zlib format, as every RFB encoding uses).
+#[derive(Debug)]
+pub(crate) struct Inflater {
+    d: Decompress,
+}
+
+impl Default for Inflater {
+    fn default() -> Self {
+        Self {
+            d: Decompress::new(true),
+        }
+    }
+}
+
+impl Inflater {
+    /// Starts the stream afresh (Tight's reset bits).
+    #[allow(dead_code)] // used by Tight, which lands in its own module
+    pub(crate) fn reset(&mut self) {
+        self.d.reset(true);
+    }
+
+    /// Inflates from `input` into `out`, appending at most `max_out` bytes. Returns
+    /// `(consumed, produced)`. Errors name the zlib failure.
+    pub(crate) fn inflate(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        max_out: usize,
+    ) -> Result<(usize, usize), DecodeErrorKind> {
+        let start = out.len();
+        let before_in = self.d.total_in();
+        let before_out = self.d.total_out();
+        out.resize(start + max_out, 0);
+        let status = self
+            .d
+            .decompress(input, &mut out[start..], FlushDecompress::Sync);
+        let produced = (self.d.total_out() - before_out) as usize;
+        out.truncate(start + produced);
+        let status = status.map_err(|e| DecodeErrorKind::Zlib(e.to_string()))?;
+        let consumed = (self.d.total_in() - before_in) as usize;
+        if status == Status::StreamEnd && consumed < input.len() {
+            return Err(DecodeErrorKind::Zlib(
+                "data after the end of the zlib stream".into(),
+            ));
+        }
+        Ok((consumed, produced))
+    }
+}
+
+/// Every zlib stream a connection can need.
+#[derive(Debug, Default)]
+#[allow(dead_code)] // each field is used by its encoding's module as it lands
+pub(crate) struct ZlibStreams {
+    /// Zlib encoding (6).
+    pub(crate) zlib: Inflater,
+    /// ZRLE (16) and ZYWRLE (17) share one stream, as servers do.
+    pub(crate) zrle: Inflater,
+    /// ZlibHex (8): raw-tile stream and subrect stream.
+    pub(crate) zlibhex: [Inflater; 2],
+    /// Tight (7) and TightPNG (-260): four streams.
+    pub(crate) tight: [Inflater; 4],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::Compression;
+    use flate2::write::ZlibEncoder;
+    use std::io::Write;
+
+    #[test]
+    fn bounded_output_and_resumption() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        let mut e = ZlibEncoder::new(Vec::new(), Compression::default());
+        e.write_all(&data).unwrap();
+        let z = e.flush_finish().unwrap();
+        let mut inf = Inflater::default();
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while out.len() < data.len() {
+            let (c, p) = inf.inflate(&z[pos..], &mut out, 1000).unwrap();
+            assert!(p <= 1000);
+            pos += c;
+            assert!(c > 0 || p > 0, "no progress");
+        }
+        assert_eq!(out, data);
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        let mut inf = Inflater::default();
+        let mut out = Vec::new();
+        assert!(matches!(
+            inf.inflate(&[0xff; 16], &mut out, 100),
+            Err(DecodeErrorKind::Zlib(_))
+        ));
+    }
+}
