@@ -1,7 +1,6 @@
 //! Each decoder on its own: a rectangle header chosen by the input, then its payload in chunks.
 //! Input layout: [pixel format (low 2 bits), encoding index into TABLE, x, y, width, height,
-//! chunk size, unused, payload…]. Two rectangles are decoded in a row when the payload starts
-//! a second one, so zlib streams are exercised across rectangles.
+//! chunk size, unused, payload…].
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
