@@ -1,9 +1,13 @@
 //! The tokio driver: moves bytes between a TCP socket and the sans-IO client, answers
 //! credential requests, and hands events to the command.
 
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
+use rfb_core::record::{self, Direction};
 use rfb_core::{Client, Config, Credentials, Error as RfbError, Event};
 use rfb_encodings::Framebuffer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -33,6 +37,42 @@ pub(crate) struct Session {
     epoch: Instant,
     password: Option<String>,
     addr: String,
+    recorder: Option<Recorder>,
+}
+
+/// Writes the session in websockify's `VNC_frame_data` format (noVNC's playback page and our
+/// benches replay it).
+struct Recorder {
+    out: BufWriter<File>,
+    epoch: Instant,
+}
+
+impl Recorder {
+    fn create(path: &Path) -> anyhow::Result<Self> {
+        let file = File::create(path)
+            .with_context(|| format!("cannot create recording {}", path.display()))?;
+        let mut out = BufWriter::new(file);
+        out.write_all(record::HEADER.as_bytes())?;
+        Ok(Self {
+            out,
+            epoch: Instant::now(),
+        })
+    }
+
+    fn frame(&mut self, direction: Direction, data: &[u8]) -> anyhow::Result<()> {
+        let ms = self.epoch.elapsed().as_millis() as u64;
+        self.out
+            .write_all(record::format_frame(ms, direction, data).as_bytes())
+            .context("writing the recording")
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        // Close the array even when the session ended in an error, so the file stays valid.
+        let _ = self.out.write_all(record::FOOTER.as_bytes());
+        let _ = self.out.flush();
+    }
 }
 
 /// The operating system's CSPRNG, for security types that need randomness. Implemented on
@@ -67,6 +107,7 @@ impl Session {
         addr: &str,
         config: Config,
         password: Option<String>,
+        record: Option<&Path>,
         deadline: Instant,
     ) -> anyhow::Result<Self> {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -79,6 +120,7 @@ impl Session {
             Ok(Ok(s)) => s,
         };
         stream.set_nodelay(true).ok();
+        let recorder = record.map(Recorder::create).transpose()?;
         let epoch = Instant::now();
         Ok(Self {
             stream,
@@ -88,12 +130,16 @@ impl Session {
             epoch,
             password,
             addr: addr.to_string(),
+            recorder,
         })
     }
 
     /// Sends everything the client queued.
     async fn flush(&mut self) -> anyhow::Result<()> {
         while let Some(bytes) = self.client.poll_transmit() {
+            if let Some(r) = self.recorder.as_mut() {
+                r.frame(Direction::FromClient, &bytes)?;
+            }
             self.stream
                 .write_all(&bytes)
                 .await
@@ -174,6 +220,9 @@ impl Session {
                     Ok(()) => anyhow!("the server closed the connection"),
                     Err(e) => describe(e),
                 });
+            }
+            if let Some(r) = self.recorder.as_mut() {
+                r.frame(Direction::FromServer, &buf[..n])?;
             }
             self.inbuf.extend_from_slice(&buf[..n]);
             let used = self

@@ -38,7 +38,8 @@ pub(crate) async fn run(server: &str, common: &Common) -> anyhow::Result<()> {
     };
     let password = common.password()?;
     let has_password = password.is_some();
-    let mut s = Session::connect(&addr, config, password, deadline).await?;
+    let mut s =
+        Session::connect(&addr, config, password, common.record.as_deref(), deadline).await?;
     let mut auth_needed = false;
     let r = s
         .run(deadline, |ev, _, _| match ev {

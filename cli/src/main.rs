@@ -38,6 +38,10 @@ pub(crate) struct Common {
     /// UltraVNC repeater ID to send when the server is a repeater (e.g. ID:1234).
     #[arg(long, value_name = "ID")]
     repeater_id: Option<String>,
+    /// Record the session to FILE in websockify's VNC_frame_data format (replayable by
+    /// noVNC's playback page and by this project's benches).
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
 }
 
 impl Common {

@@ -161,7 +161,14 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<()> {
         // The session length comes on top of the time allowed to connect.
         deadline += d;
     }
-    let mut s = Session::connect(&addr, config, args.common.password()?, deadline).await?;
+    let mut s = Session::connect(
+        &addr,
+        config,
+        args.common.password()?,
+        args.common.record.as_deref(),
+        deadline,
+    )
+    .await?;
     let mut coverage: Option<Coverage> = None;
     let mut complete = false;
     // Phase 1: until every pixel has arrived once.

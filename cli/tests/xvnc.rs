@@ -355,3 +355,29 @@ fn connection_refused_is_clean() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("connection refused"), "{err}");
 }
+
+#[test]
+fn recording_replays_to_the_same_picture() {
+    let Some(x) = desktop(XvncOptions::new(W, H)) else {
+        return;
+    };
+    let rec = out_dir(&x).join("session.js");
+    let (shot, _) = screenshot(&x, "rec.png", &["--record", rec.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&rec).expect("recording written");
+    assert!(text.starts_with("var VNC_frame_data = [\n") && text.ends_with("'EOF'];\n"));
+    let frames = rfb_core::record::parse(&text).expect("recording parses");
+    assert!(
+        frames
+            .iter()
+            .any(|f| f.direction == rfb_core::record::Direction::FromClient)
+    );
+    let r =
+        rfb_testkit::replay::replay(&frames, rfb_core::Config::default(), None).expect("replay");
+    assert!(r.updates >= 1);
+    let replayed = Image {
+        width: u32::from(r.fb.width()),
+        height: u32::from(r.fb.height()),
+        rgba: r.fb.data().to_vec(),
+    };
+    assert_same(&replayed, &shot, "replayed recording");
+}

@@ -79,6 +79,20 @@ pub struct Client {
     deadline: Option<Duration>,
 }
 
+impl core::fmt::Debug for Client {
+    // Summarises: the RNG, handlers and transform have no useful Debug form.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client")
+            .field("phase", &self.phase_name())
+            .field("version", &self.version)
+            .field("security", &self.chosen)
+            .field("size", &(self.width, self.height))
+            .field("needed", &self.needed)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
 /// One step of the protocol: `Some(n)` made progress using `n` bytes (possibly 0 when only the
 /// state changed); `None` is blocked until more bytes (or credentials) arrive.
 pub(crate) type Step = Result<Option<usize>, Error>;
@@ -468,6 +482,57 @@ impl Client {
         self.queue(&b);
         self.config.encodings = encodings;
         Ok(())
+    }
+
+    /// Sets or clears the Quality level pseudo-encoding (0–9; higher is better). Tight servers
+    /// send lossy JPEG only when a quality level is offered. Re-sends SetEncodings when the
+    /// session is running; before that, the level is offered at connect time.
+    pub fn set_quality_level(&mut self, level: Option<u8>) -> Result<(), Error> {
+        self.set_level(
+            level,
+            |e| matches!(e, Encoding::QualityLevel(_)),
+            Encoding::QualityLevel,
+        )
+    }
+
+    /// Sets or clears the Compression level pseudo-encoding (0–9; higher compresses more).
+    pub fn set_compress_level(&mut self, level: Option<u8>) -> Result<(), Error> {
+        self.set_level(
+            level,
+            |e| matches!(e, Encoding::CompressLevel(_)),
+            Encoding::CompressLevel,
+        )
+    }
+
+    fn set_level(
+        &mut self,
+        level: Option<u8>,
+        is_kind: fn(&Encoding) -> bool,
+        make: fn(u8) -> Encoding,
+    ) -> Result<(), Error> {
+        if level.is_some_and(|l| l > 9) {
+            return Err(Error::ApiMisuse(
+                "quality and compression levels are 0 to 9",
+            ));
+        }
+        let mut list: Vec<Encoding> = self
+            .config
+            .encodings
+            .iter()
+            .copied()
+            .filter(|e| !is_kind(e))
+            .collect();
+        if let Some(l) = level {
+            list.push(make(l));
+        }
+        if self.is_connected() {
+            self.set_encodings(list)
+        } else if self.error.is_some() {
+            Err(self.error.clone().unwrap_or(Error::Closed))
+        } else {
+            self.config.encodings = list;
+            Ok(())
+        }
     }
 
     /// Asks the server for a new pixel format. Rectangles are decoded in it from now on, so

@@ -28,6 +28,7 @@ mod event;
 mod handshake;
 mod limits;
 pub mod messages;
+pub mod record;
 pub mod security;
 mod session;
 pub mod version;

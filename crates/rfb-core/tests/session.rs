@@ -349,3 +349,30 @@ fn byte_by_byte_equals_all_at_once() {
         }
     }
 }
+
+#[test]
+fn quality_and_compression_levels_at_run_time() {
+    let (mut p, r) = session(vec![], usize::MAX);
+    r.unwrap();
+    let mut want = Config::default().encodings;
+    want.push(Encoding::QualityLevel(7));
+    let mut bytes = vec![2, 0];
+    bytes.extend((want.len() as u16).to_be_bytes());
+    for e in &want {
+        bytes.extend(e.to_i32().to_be_bytes());
+    }
+    p.server.extend(vec![Expect(bytes)]);
+    p.client.set_quality_level(Some(7)).unwrap();
+    p.drive().unwrap();
+    assert!(p.server.finished());
+    // Replacing the level keeps one entry; clearing removes it; out of range is refused.
+    p.server.extend(vec![Capture(4 + 4 * (want.len() + 1))]);
+    p.client.set_compress_level(Some(2)).unwrap();
+    p.drive().unwrap();
+    let sent = p.server.captured.last().unwrap().clone();
+    assert!(sent.ends_with(&(-254i32).to_be_bytes()), "{sent:?}");
+    p.server.extend(vec![Capture(4 + 4 * want.len())]);
+    p.client.set_quality_level(None).unwrap();
+    p.drive().unwrap();
+    assert!(p.client.set_quality_level(Some(10)).is_err());
+}

@@ -33,6 +33,7 @@ pub mod net;
 pub mod pattern;
 pub mod peer;
 pub mod ppm;
+pub mod replay;
 mod time;
 pub mod xvnc;
 pub mod xwd;
