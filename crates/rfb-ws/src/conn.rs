@@ -515,7 +515,7 @@ fn utf8_step(tail: &mut Vec<u8>, chunk: &[u8], last: bool) -> bool {
         joined = [tail.as_slice(), chunk].concat();
         &joined
     };
-    let ok = match core::str::from_utf8(buf) {
+    match core::str::from_utf8(buf) {
         Ok(_) => {
             tail.clear();
             true
@@ -525,6 +525,5 @@ fn utf8_step(tail: &mut Vec<u8>, chunk: &[u8], last: bool) -> bool {
             true
         }
         Err(_) => false,
-    };
-    ok
+    }
 }
