@@ -480,6 +480,8 @@ impl Client {
         let mut b = Vec::new();
         msg::set_encodings(&mut b, &encodings);
         self.queue(&b);
+        self.decoders
+            .set_quality_level(crate::config::quality_of(&encodings));
         self.config.encodings = encodings;
         Ok(())
     }

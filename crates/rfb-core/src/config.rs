@@ -69,3 +69,11 @@ impl Default for Config {
         }
     }
 }
+
+/// The Quality level offered in an encodings list, if any.
+pub(crate) fn quality_of(encodings: &[Encoding]) -> Option<u8> {
+    encodings.iter().find_map(|e| match e {
+        Encoding::QualityLevel(q) => Some(*q),
+        _ => None,
+    })
+}

@@ -327,6 +327,8 @@ impl Client {
         let mut b = Vec::new();
         msg::set_encodings(&mut b, &self.config.encodings);
         self.queue(&b);
+        self.decoders
+            .set_quality_level(crate::config::quality_of(&self.config.encodings));
         let info = ServerInfo {
             server_version: self.server_version.clone(),
             version: self.version.unwrap_or(Version::V3_8),

@@ -254,11 +254,12 @@ fn copyrect_source_outside() {
 #[test]
 fn unoffered_encoding_and_unknown_message() {
     let mut m = script::fbu(1);
-    m.extend(script::rect(0, 0, 1, 1, 5));
+    m.extend(script::rect(0, 0, 1, 1, 0x1234));
     let (_, r) = session(vec![Send(m)], 1);
     let e = r.unwrap_err();
     assert!(
-        matches!(e, Error::PeerMisbehaved { .. }) && e.to_string().contains("hextile"),
+        matches!(e, Error::PeerMisbehaved { .. })
+            && e.to_string().contains("unknown encoding 4660"),
         "{e}"
     );
     let (_, r) = session(vec![Send(vec![77])], 1);

@@ -116,6 +116,9 @@ pub struct Decoders {
     needed: usize,
     /// Framebuffer size given to the last `begin`.
     fb_size: (u16, u16),
+    /// The Quality level the client offered: ZYWRLE's wavelet depth depends on it and is
+    /// not on the wire.
+    quality: Option<u8>,
     stats: DecodeStats,
 }
 
@@ -151,6 +154,7 @@ impl Decoders {
             active: None,
             needed: 0,
             fb_size: (0, 0),
+            quality: None,
             stats: DecodeStats::default(),
         })
     }
@@ -175,7 +179,7 @@ impl Decoders {
 
     /// True when rectangles in `encoding` can be decoded.
     pub fn can_decode(encoding: Encoding) -> bool {
-        make(encoding, Rect::default(), 4).is_some()
+        make(encoding, Rect::default(), 4, None).is_some()
     }
 
     /// The pixel format rectangles are decoded in.
@@ -207,6 +211,13 @@ impl Decoders {
         &self.stats
     }
 
+    /// Records the Quality level pseudo-encoding the client offered (call whenever the
+    /// encodings sent change). Lossy decoders whose parameters are implied by it (ZYWRLE)
+    /// need it.
+    pub fn set_quality_level(&mut self, quality: Option<u8>) {
+        self.quality = quality;
+    }
+
     /// Counts a rectangle handled outside the decoders (DesktopSize, LastRect, …) so that the
     /// statistics cover every rectangle of an update.
     pub fn record_rect(&mut self, encoding: Encoding, pixels: u64) {
@@ -228,7 +239,7 @@ impl Decoders {
         fb_height: u16,
     ) -> Result<(), DecodeError> {
         let err = |kind| DecodeError::new(encoding, kind);
-        let Some(decoder) = make(encoding, rect, self.conv.bytes_per_pixel()) else {
+        let Some(decoder) = make(encoding, rect, self.conv.bytes_per_pixel(), self.quality) else {
             return Err(err(DecodeErrorKind::Unsupported));
         };
         if is_cursor(encoding) {
@@ -326,7 +337,12 @@ fn is_cursor(e: Encoding) -> bool {
 }
 
 /// The decoder for `encoding`, or `None` when this build has none.
-fn make(encoding: Encoding, rect: Rect, bpp: usize) -> Option<Box<dyn RectDecoder>> {
+fn make(
+    encoding: Encoding,
+    rect: Rect,
+    bpp: usize,
+    quality: Option<u8>,
+) -> Option<Box<dyn RectDecoder>> {
     Some(match encoding {
         Encoding::Raw => Box::new(RawDecoder::new(rect)),
         Encoding::CopyRect => Box::new(CopyRectDecoder(rect)),
@@ -339,7 +355,7 @@ fn make(encoding: Encoding, rect: Rect, bpp: usize) -> Option<Box<dyn RectDecode
         Encoding::Zlib => Box::new(crate::zlib::ZlibDecoder::new(rect)),
         Encoding::Rre => Box::new(crate::rre::RreDecoder::new(rect, false)),
         Encoding::CoRre => Box::new(crate::rre::RreDecoder::new(rect, true)),
-        other => return crate::extra::make(other, rect, bpp),
+        other => return crate::extra::make(other, rect, bpp, quality),
     })
 }
 

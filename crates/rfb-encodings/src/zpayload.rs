@@ -80,7 +80,9 @@ impl ZPayload {
         input: &[u8],
         inf: &mut Inflater,
     ) -> Result<(usize, bool), DecodeErrorKind> {
-        let consumed = self.pump(input, inf, usize::MAX)?;
+        // Ask for a single byte: the first inflated byte past the rectangle is already an
+        // error, so a bomb never gets to expand beyond one bounded inflate step.
+        let consumed = self.pump(input, inf, 1)?;
         if !self.available().is_empty() {
             return Err(DecodeErrorKind::TrailingData {
                 bytes: self.available().len() as u64,

@@ -48,23 +48,17 @@ use crate::geometry::Rect;
 use crate::zlib::read_length;
 use crate::zpayload::ZPayload;
 
-/// Which member of the family.
+/// Which member of the family (ZYWRLE is made by [`make_zywrle`], which needs the level).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Variant {
     Zrle,
     Trle,
-    Zywrle,
 }
-
-/// Wavelet levels used for ZYWRLE until the decoder is told the session's quality level:
-/// libvncserver's choice when the client sent none.
-const DEFAULT_ZYWRLE_LEVEL: u8 = 1;
 
 pub(crate) fn make(rect: Rect, variant: Variant) -> Option<Box<dyn RectDecoder>> {
     Some(match variant {
         Variant::Trle => Box::new(TrleDecoder(Tiles::new(rect, 16, true, 0))),
         Variant::Zrle => Box::new(ZrleDecoder::new(rect, 0)),
-        Variant::Zywrle => make_zywrle(rect, DEFAULT_ZYWRLE_LEVEL),
     })
 }
 
@@ -74,8 +68,6 @@ pub(crate) fn make_zywrle(rect: Rect, level: u8) -> Box<dyn RectDecoder> {
 }
 
 /// The wavelet levels a libvncserver-style server uses for a quality level (0–9) or none.
-// Not called yet: needs the quality level in `Cx` (see the module docs).
-#[allow(dead_code)]
 pub(crate) fn zywrle_level_for_quality(quality: Option<u8>) -> u8 {
     match quality {
         None => 1,
