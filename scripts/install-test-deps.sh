@@ -18,6 +18,9 @@ APT_PACKAGES=(
   xfonts-base x11-xserver-utils x11-apps xterm
   # Moving windows for CopyRect tests (xdotool), xwininfo/xprop (x11-utils).
   xdotool x11-utils
+  # x11vnc on a virtual X server: the second real VNC server of the encoding tests
+  # (cli/tests/encodings.rs), which speaks CoRRE, Zlib and ZYWRLE that Xvnc lacks.
+  x11vnc xvfb
   # --- Later issues: add packages from the default bookworm suite here, one commented group
   # --- per issue. Packages from another suite (QEMU from bookworm-backports, gotcha G1) and
   # --- pip/npm/cargo tools get their own timed step below instead.
@@ -58,6 +61,30 @@ apt_packages() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# QEMU 10 from bookworm-backports: the third VNC server of the encoding tests (TightPNG).
+# bookworm's own qemu-system-x86 7.2 would REMOVE the machine's preinstalled qemu-utils 10.0.2
+# (gotcha G1), so the backports suite is added on the machine's own mirror and the package is
+# taken from it explicitly. Installed only when missing.
+qemu_backports() {
+  if dpkg -s qemu-system-x86 2>/dev/null | grep -q '^Status: install ok installed'; then
+    echo "qemu-system-x86 is installed: $(dpkg-query -W -f='${Version}' qemu-system-x86)"
+    return
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: qemu-system-x86 is missing; run this script as root" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  local list=/etc/apt/sources.list.d/bookworm-backports.sources mirror
+  if [ ! -f "$list" ] && ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+    printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      "$mirror" > "$list"
+  fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends -t bookworm-backports qemu-system-x86
+}
+
 rust_components() {
   if ! command -v rustup >/dev/null; then
     echo "error: rustup is not installed; it comes with the machine image" >&2
@@ -94,6 +121,7 @@ cargo_fuzz() {
 echo "install-test-deps: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 TOTAL_START=$EPOCHREALTIME
 step "apt packages" apt_packages
+step "qemu-system-x86 (backports)" qemu_backports
 step "rustfmt, clippy" rust_components
 step "nightly toolchain" nightly_toolchain
 step "cargo-fuzz $CARGO_FUZZ_VERSION" cargo_fuzz

@@ -131,10 +131,11 @@ impl Encoding {
     }
 
     /// True for pseudo-encodings (negative numbers and the large vendor numbers), which
-    /// carry no rectangle of pixels.
+    /// carry no rectangle of pixels. TightPNG (-260) is the exception: a negative number
+    /// for a real pixel encoding.
     pub const fn is_pseudo(self) -> bool {
         let n = self.to_i32();
-        n < 0 || n > 0x00ff_ffff
+        !matches!(self, Self::TightPng) && (n < 0 || n > 0x00ff_ffff)
     }
 }
 
@@ -171,6 +172,7 @@ mod tests {
         assert!(Encoding::Cursor.is_pseudo());
         assert!(Encoding::VmwareCursor.is_pseudo());
         assert!(!Encoding::Tight.is_pseudo());
+        assert!(!Encoding::TightPng.is_pseudo());
         assert_eq!(Encoding::from_name("nope"), None);
     }
 }

@@ -33,8 +33,10 @@ pub mod net;
 pub mod pattern;
 pub mod peer;
 pub mod ppm;
+pub mod qemu;
 pub mod replay;
 mod time;
+pub mod x11vnc;
 pub mod xvnc;
 pub mod xwd;
 

@@ -38,9 +38,9 @@ use crate::xwd::{self, Xwd, XwdFormat};
 
 /// How long the server may take to report its display number (two busy cores, several
 /// servers starting at once).
-const START_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the RFB port may take to accept after the display is up.
-const PORT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const PORT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Upper bound for one helper command (`xwd`, `xdotool search --sync`, ...).
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 /// Upper bound for the screen to show what a helper put on it.
@@ -48,7 +48,7 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Start attempts; later ones only happen when the chosen RFB port was taken meanwhile.
 const START_ATTEMPTS: u32 = 4;
 /// How long a process gets to exit after SIGTERM before SIGKILL.
-const TERM_GRACE: Duration = Duration::from_secs(3);
+pub(crate) const TERM_GRACE: Duration = Duration::from_secs(3);
 /// Lines of a log quoted in error messages.
 const LOG_TAIL_LINES: usize = 25;
 
@@ -192,7 +192,7 @@ impl fmt::Debug for Xvnc {
 }
 
 /// Deletes a half-built test directory unless disarmed.
-struct DirGuard(Option<PathBuf>);
+pub(crate) struct DirGuard(pub(crate) Option<PathBuf>);
 
 impl Drop for DirGuard {
     fn drop(&mut self) {
@@ -202,12 +202,12 @@ impl Drop for DirGuard {
     }
 }
 
-fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> PeerError {
+pub(crate) fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> PeerError {
     let what = what.into();
     move |source| PeerError::Io { what, source }
 }
 
-fn spawn_err(program: &str) -> impl FnOnce(io::Error) -> PeerError + '_ {
+pub(crate) fn spawn_err(program: &str) -> impl FnOnce(io::Error) -> PeerError + '_ {
     move |source| PeerError::Spawn {
         program: program.to_owned(),
         package: package_for(program),
@@ -216,7 +216,7 @@ fn spawn_err(program: &str) -> impl FnOnce(io::Error) -> PeerError + '_ {
 }
 
 /// A fresh directory under the system temp dir, unique across threads and processes.
-fn make_temp_dir() -> Result<PathBuf, PeerError> {
+pub(crate) fn make_temp_dir() -> Result<PathBuf, PeerError> {
     static SERIAL: AtomicU32 = AtomicU32::new(0);
     let base = env::temp_dir();
     loop {
@@ -265,7 +265,7 @@ pub fn log_tail(path: &Path) -> String {
 ///
 /// The child is not reaped before this returns, so its PID cannot have been reused by another
 /// process when the signal is sent.
-fn terminate(child: &mut Child, grace: Duration) {
+pub(crate) fn terminate(child: &mut Child, grace: Duration) {
     if let Ok(Some(_)) = child.try_wait() {
         return;
     }
@@ -291,7 +291,7 @@ fn terminate(child: &mut Child, grace: Duration) {
 }
 
 /// Waits for `child` with a deadline, killing it if the deadline passes.
-fn wait_bounded(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+pub(crate) fn wait_bounded(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
     let deadline = Deadline::after(timeout);
     loop {
         match child.try_wait() {
@@ -513,6 +513,35 @@ impl Xvnc {
                 None
             }
             Err(e) => panic!("Xvnc failed to start: {e}"),
+        }
+    }
+
+    /// Wraps an X server this crate started some other way (Xvfb for [`crate::x11vnc`]) so it
+    /// gets the same X helpers and the same cleanup: on drop, tracked clients are stopped,
+    /// then `server`, then `dir` is removed. `port` is the RFB port [`Xvnc::addr`] reports
+    /// (served by another tracked process).
+    pub(crate) fn adopt(
+        server: Child,
+        display: u32,
+        port: u16,
+        (width, height, depth): (u32, u32, u32),
+        dir: PathBuf,
+        log: PathBuf,
+    ) -> Self {
+        Self {
+            server: Some(server),
+            display,
+            port,
+            width,
+            height,
+            depth,
+            dir,
+            log,
+            plain_password: None,
+            children: Mutex::new(Vec::new()),
+            windows: Mutex::new(Vec::new()),
+            format: OnceLock::new(),
+            next_name: AtomicU32::new(0),
         }
     }
 
@@ -1096,7 +1125,11 @@ fn run_command(
     Ok(stdout)
 }
 
-fn run_with_input(program: &str, args: &[&str], input: &[u8]) -> Result<Vec<u8>, PeerError> {
+pub(crate) fn run_with_input(
+    program: &str,
+    args: &[&str],
+    input: &[u8],
+) -> Result<Vec<u8>, PeerError> {
     run_command(Command::new(program), program, args, input)
 }
 
