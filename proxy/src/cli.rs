@@ -1,0 +1,176 @@
+//! Command line: websockify's form, `rfb-proxy [options] [source_addr:]source_port
+//! [target_addr:target_port]`, with its option names.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+
+/// A WebSocket-to-TCP proxy for VNC: a drop-in for websockify.
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "rfb-proxy",
+    version,
+    about,
+    after_help = "Examples:\n  \
+rfb-proxy 6080 localhost:5901\n  rfb-proxy --web ./web 0.0.0.0:6080 localhost:5901\n  \
+rfb-proxy --token-plugin TokenFile --token-source ./tokens 6080"
+)]
+pub(crate) struct Args {
+    /// `[source_addr:]source_port` to listen on (a bare port listens on all interfaces, as
+    /// websockify does), then `target_addr:target_port` unless a token plugin or
+    /// --unix-target chooses the target.
+    #[arg(value_name = "ADDR", num_args = 1..=2)]
+    pub(crate) addrs: Vec<String>,
+    /// Serve static files from DIR on the same port (GET/HEAD; no directory listings).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) web: Option<PathBuf>,
+    /// Accepted for websockify compatibility: directory listings are never served.
+    #[arg(long)]
+    pub(crate) file_only: bool,
+    /// Connect to a Unix socket instead of a TCP target.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) unix_target: Option<PathBuf>,
+    /// Record each session to FILE.N in websockify's VNC_frame_data format.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) record: Option<PathBuf>,
+    /// Token plugin: TokenFile (re-read when changed), ReadOnlyTokenFile (read once).
+    #[arg(long, value_name = "CLASS")]
+    pub(crate) token_plugin: Option<String>,
+    /// Argument of the token plugin (a file or directory for the token-file plugins).
+    #[arg(long, value_name = "ARG")]
+    pub(crate) token_source: Option<String>,
+    /// Take the token from the Host header (minus the port) instead of `?token=`.
+    #[arg(long)]
+    pub(crate) host_token: bool,
+    /// Send a WebSocket ping every N seconds.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) heartbeat: u64,
+    /// Exit after N seconds with no connection (0: never), as websockify does.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) idle_timeout: u64,
+    /// Stop accepting and exit N seconds after start (0: never), as websockify does.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) timeout: u64,
+    /// Largest WebSocket frame accepted from a client, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    pub(crate) max_frame: u64,
+    /// Most simultaneous sessions; more are refused with 503.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub(crate) max_connections: usize,
+    /// Also write logs to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) log_file: Option<PathBuf>,
+    /// More logging (debug level).
+    #[arg(short, long)]
+    pub(crate) verbose: bool,
+}
+
+/// What the proxy connects a session to when no token plugin is used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FixedTarget {
+    Tcp(String),
+    Unix(PathBuf),
+}
+
+impl Args {
+    /// The listen address: a bare port means every interface, as websockify does.
+    pub(crate) fn listen_addr(&self) -> anyhow::Result<String> {
+        let Some(first) = self.addrs.first() else {
+            bail!("missing [source_addr:]source_port");
+        };
+        normalise_listen(first)
+    }
+
+    /// The fixed target, if any; errors on websockify's "too many arguments" combinations.
+    pub(crate) fn fixed_target(&self) -> anyhow::Result<Option<FixedTarget>> {
+        let positional = self.addrs.get(1);
+        let n = usize::from(positional.is_some())
+            + usize::from(self.unix_target.is_some())
+            + usize::from(self.token_plugin.is_some());
+        if n > 1 {
+            bail!(
+                "Too many arguments: give a target address, --unix-target or --token-plugin, not several"
+            );
+        }
+        if let Some(t) = positional {
+            return Ok(Some(FixedTarget::Tcp(normalise_target(t)?)));
+        }
+        if let Some(p) = &self.unix_target {
+            return Ok(Some(FixedTarget::Unix(p.clone())));
+        }
+        if self.token_plugin.is_none() {
+            bail!("missing target_addr:target_port (or --unix-target, or --token-plugin)");
+        }
+        Ok(None)
+    }
+}
+
+/// `[host:]port` → `host:port`; IPv6 hosts in brackets.
+fn normalise_listen(s: &str) -> anyhow::Result<String> {
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(format!("0.0.0.0:{port}"));
+    }
+    let (host, port) = s
+        .rsplit_once(':')
+        .with_context(|| format!("{s:?}: expected [source_addr:]source_port"))?;
+    let port: u16 = port.parse().with_context(|| format!("{s:?}: bad port"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    Ok(if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    })
+}
+
+/// `host:port` (IPv6 in brackets or bare, split at the last colon as websockify does).
+pub(crate) fn normalise_target(s: &str) -> anyhow::Result<String> {
+    let (host, port) = s
+        .rsplit_once(':')
+        .with_context(|| format!("{s:?}: expected target_addr:target_port"))?;
+    let port: u16 = port.parse().with_context(|| format!("{s:?}: bad port"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        bail!("{s:?}: empty host");
+    }
+    Ok(if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn websockify_address_forms() {
+        assert_eq!(normalise_listen("6080").unwrap(), "0.0.0.0:6080");
+        assert_eq!(
+            normalise_listen("127.0.0.1:6080").unwrap(),
+            "127.0.0.1:6080"
+        );
+        assert_eq!(normalise_listen("[::1]:6080").unwrap(), "[::1]:6080");
+        assert_eq!(
+            normalise_target("localhost:5901").unwrap(),
+            "localhost:5901"
+        );
+        assert_eq!(normalise_target("::1:5901").unwrap(), "[::1]:5901");
+        assert_eq!(
+            normalise_target("[fe80::1]:5901").unwrap(),
+            "[fe80::1]:5901"
+        );
+        assert!(normalise_target("nohost").is_err());
+        assert!(normalise_target(":5901").is_err());
+        let a = Args::parse_from(["rfb-proxy", "6080", "h:1", "--token-plugin", "TokenFile"]);
+        assert!(
+            a.fixed_target()
+                .unwrap_err()
+                .to_string()
+                .contains("Too many")
+        );
+        let a = Args::parse_from(["rfb-proxy", "6080"]);
+        assert!(a.fixed_target().is_err());
+    }
+}

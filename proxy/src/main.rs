@@ -1,0 +1,198 @@
+//! `rfb-proxy`: a WebSocket-to-TCP proxy for VNC, a drop-in for websockify.
+#![forbid(unsafe_code)]
+// A driver measures real time; the workspace's clock ban is for the core crates.
+#![allow(clippy::disallowed_methods)]
+
+mod cli;
+mod recorder;
+mod relay;
+mod session;
+mod token;
+mod web;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use tokio::net::TcpListener;
+
+use crate::cli::{Args, FixedTarget};
+use crate::token::TokenFile;
+
+/// State every session shares.
+pub(crate) struct Shared {
+    pub(crate) args: Args,
+    pub(crate) fixed: Option<FixedTarget>,
+    pub(crate) tokens: Option<TokenFile>,
+    pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
+    pub(crate) active: AtomicUsize,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging(&args);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("rfb-proxy: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let msg = e
+                .chain()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(": ");
+            eprintln!("rfb-proxy: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(args: &Args) {
+    let level = if args.verbose { "debug" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let file = args.log_file.as_ref().and_then(|p| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .ok()
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    match file {
+        Some(f) => builder
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(f))
+            .init(),
+        None => builder.with_writer(std::io::stderr).init(),
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let listen = args.listen_addr()?;
+    let fixed = args.fixed_target()?;
+    let tokens = match &args.token_plugin {
+        Some(p) => Some(TokenFile::new(p, args.token_source.as_deref())?),
+        None => None,
+    };
+    if let Some(web) = &args.web {
+        anyhow::ensure!(web.is_dir(), "--web {}: not a directory", web.display());
+    }
+    let listener = TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let local = listener.local_addr()?;
+    match &fixed {
+        Some(FixedTarget::Tcp(t)) => tracing::info!("proxying from {local} to {t}"),
+        Some(FixedTarget::Unix(p)) => {
+            tracing::info!("proxying from {local} to unix socket {}", p.display())
+        }
+        None => tracing::info!("proxying from {local} to targets chosen by token"),
+    }
+    let (tx, _) = tokio::sync::watch::channel(false);
+    let shared = Arc::new(Shared {
+        args,
+        fixed,
+        tokens,
+        shutdown: tx,
+        active: AtomicUsize::new(0),
+    });
+    let started = Instant::now();
+    let next_id = AtomicU64::new(1);
+    let mut last_activity = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            r = listener.accept() => {
+                let (stream, peer) = match r {
+                    Ok(x) => x,
+                    Err(e) => {
+                        // EMFILE and friends: log and keep serving the others.
+                        tracing::warn!("accept: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                last_activity = Instant::now();
+                let id = next_id.fetch_add(1, Ordering::Relaxed);
+                if shared.active.load(Ordering::Relaxed) >= shared.args.max_connections {
+                    tracing::warn!(%peer, id, "connection cap reached");
+                    tokio::spawn(async move {
+                        let mut s = stream;
+                        let _ = tokio::io::AsyncWriteExt::write_all(&mut s, &rfb_ws::error_response(503, "Service Unavailable", &[])).await;
+                    });
+                    continue;
+                }
+                let sh = shared.clone();
+                sh.active.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(async move {
+                    session::handle(stream, peer, sh.clone(), id).await;
+                    sh.active.fetch_sub(1, Ordering::Relaxed);
+                });
+            }
+            _ = tick.tick() => {
+                let t = shared.args.timeout;
+                if t > 0 && started.elapsed() >= Duration::from_secs(t) {
+                    tracing::info!("--timeout {t} reached");
+                    break;
+                }
+                let idle = shared.args.idle_timeout;
+                if shared.active.load(Ordering::Relaxed) > 0 {
+                    last_activity = Instant::now();
+                } else if idle > 0 && last_activity.elapsed() >= Duration::from_secs(idle) {
+                    tracing::info!("--idle-timeout {idle} reached with no connection");
+                    break;
+                }
+            }
+            _ = &mut stop => {
+                tracing::info!("shutting down: closing sessions");
+                break;
+            }
+        }
+    }
+    drop(listener);
+    // Graceful drain: tell sessions to close (close 1001), then wait a bounded time.
+    let _ = shared.shutdown.send(true);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while shared.active.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,257 @@
+//! One client connection: read the HTTP head, serve a file or upgrade, pick the target,
+//! connect, relay. Every failure ends this session only, with a log line and an HTTP status
+//! or a close code, never a bare TCP close.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rfb_ws::{CloseCode, HeadLimits, Limits, Request, Role, WsConnection};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::cli::FixedTarget;
+use crate::recorder::Recorder;
+use crate::relay::{End, relay};
+use crate::{Shared, web};
+
+/// Time a client gets to send its HTTP head (slowloris protection).
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time allowed to connect to the target.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A short, stable fingerprint of a token for logs: tokens are credentials and are never
+/// logged in clear (websockify logs them at INFO).
+pub(crate) fn token_tag(token: &str) -> String {
+    // FNV-1a: deterministic across runs and platforms, enough to correlate log lines.
+    let h = token.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    format!("#{:08x}", h >> 32)
+}
+
+/// The `token` query parameter (first value), as websockify reads it.
+fn query_token(path: &str) -> Option<String> {
+    let q = path.split_once('?')?.1;
+    q.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        (k == "token").then(|| v.trim_end_matches('\n').to_string())
+    })
+}
+
+async fn send_status<S: AsyncWrite + Unpin>(s: &mut S, status: u16, reason: &str) {
+    let _ = s
+        .write_all(&rfb_ws::error_response(status, reason, &[]))
+        .await;
+    let _ = s.shutdown().await;
+}
+
+/// Handles one accepted connection.
+pub(crate) async fn handle(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, id: u64) {
+    stream.set_nodelay(true).ok();
+    serve(stream, peer, shared, id).await;
+}
+
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    id: u64,
+) {
+    let limits = HeadLimits::default();
+    let mut buf = Vec::with_capacity(2048);
+    let mut chunk = [0u8; 4096];
+    let read_head = async {
+        loop {
+            match rfb_ws::parse_request(&buf, &limits) {
+                Ok(Some(x)) => return Ok(x),
+                Ok(None) => {}
+                Err(e) => return Err(Some(e)),
+            }
+            match s.read(&mut chunk).await {
+                Ok(0) | Err(_) => return Err(None),
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    };
+    let (head_len, req) = match tokio::time::timeout(HEAD_TIMEOUT, read_head).await {
+        Err(_) => {
+            tracing::info!(%peer, id, "no complete HTTP request within {HEAD_TIMEOUT:?}");
+            send_status(&mut s, 408, "Request Timeout").await;
+            return;
+        }
+        Ok(Err(None)) => {
+            tracing::debug!(%peer, id, "client left before sending a request");
+            return;
+        }
+        Ok(Err(Some(e))) => {
+            tracing::info!(%peer, id, "bad request: {e}");
+            send_status(&mut s, e.status(), &e.to_string()).await;
+            return;
+        }
+        Ok(Ok(x)) => x,
+    };
+    let initial = buf[head_len..].to_vec();
+    if !req.is_upgrade() {
+        return plain_http(s, peer, &shared, id, &req).await;
+    }
+    let accepted = match rfb_ws::validate_upgrade(&req) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::info!(%peer, id, path = %req.path, "upgrade refused: {e}");
+            send_status(&mut s, e.status(), &e.to_string()).await;
+            return;
+        }
+    };
+    let target = match choose_target(&shared, &req) {
+        Ok(t) => t,
+        Err((status, why)) => {
+            tracing::info!(%peer, id, "{why}");
+            send_status(&mut s, status, &why).await;
+            return;
+        }
+    };
+    if s.write_all(&rfb_ws::accept_response(&accepted))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let ws = WsConnection::new(
+        Role::Server,
+        Limits {
+            max_frame: shared.args.max_frame,
+            max_message: u64::MAX,
+        },
+        None,
+    );
+    let recorder = shared.args.record.as_ref().and_then(|base| {
+        Recorder::create(base, id)
+            .map_err(|e| tracing::warn!(id, "cannot record: {e}"))
+            .ok()
+    });
+    let heartbeat = (shared.args.heartbeat > 0).then(|| Duration::from_secs(shared.args.heartbeat));
+    let shutdown = shared.shutdown.subscribe();
+    let end = match &target {
+        FixedTarget::Tcp(addr) => {
+            match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
+                Ok(Ok(t)) => {
+                    t.set_nodelay(true).ok();
+                    tracing::info!(%peer, id, target = %addr, "connected");
+                    relay(s, t, ws, initial, recorder, heartbeat, shutdown).await
+                }
+                Ok(Err(e)) => {
+                    return refuse_downstream(s, ws, peer, id, addr, &e.to_string()).await;
+                }
+                Err(_) => return refuse_downstream(s, ws, peer, id, addr, "timed out").await,
+            }
+        }
+        #[cfg(unix)]
+        FixedTarget::Unix(path) => match tokio::net::UnixStream::connect(path).await {
+            Ok(t) => {
+                tracing::info!(%peer, id, target = %path.display(), "connected");
+                relay(s, t, ws, initial, recorder, heartbeat, shutdown).await
+            }
+            Err(e) => {
+                let p = path.display().to_string();
+                return refuse_downstream(s, ws, peer, id, &p, &e.to_string()).await;
+            }
+        },
+        #[cfg(not(unix))]
+        FixedTarget::Unix(_) => {
+            return refuse_downstream(s, ws, peer, id, "unix socket", "unsupported").await;
+        }
+    };
+    match end {
+        End::Protocol(e) | End::Io(e) => tracing::info!(%peer, id, "session ended: {e}"),
+        End::ClientClosed { code } => {
+            tracing::info!(%peer, id, ?code, "session ended: client closed")
+        }
+        other => tracing::info!(%peer, id, "session ended: {other:?}"),
+    }
+}
+
+/// After the 101, a target that cannot be reached gets websockify's close 1011.
+async fn refuse_downstream<S: AsyncWrite + Unpin>(
+    mut s: S,
+    mut ws: WsConnection,
+    peer: SocketAddr,
+    id: u64,
+    target: &str,
+    why: &str,
+) {
+    tracing::warn!(%peer, id, "Failed to connect to downstream server {target}: {why}");
+    ws.send_close(
+        CloseCode::Internal,
+        "Failed to connect to downstream server",
+    );
+    if let Some(b) = ws.poll_transmit() {
+        let _ = s.write_all(&b).await;
+    }
+    let _ = s.shutdown().await;
+}
+
+fn choose_target(shared: &Shared, req: &Request) -> Result<FixedTarget, (u16, String)> {
+    if let Some(t) = &shared.fixed {
+        return Ok(t.clone());
+    }
+    let Some(tokens) = &shared.tokens else {
+        return Err((500, "no target configured".into()));
+    };
+    let token = if shared.args.host_token {
+        req.header("host").map(|h| {
+            // Host minus the port (IPv6 literals keep their brackets).
+            match h.rsplit_once(':') {
+                Some((host, port))
+                    if port.chars().all(|c| c.is_ascii_digit()) && !host.ends_with(':') =>
+                {
+                    host.to_string()
+                }
+                _ => h.to_string(),
+            }
+        })
+    } else {
+        query_token(&req.path)
+    };
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return Err((400, "Token not present".into()));
+    };
+    match tokens.lookup(&token) {
+        Some(t) => Ok(FixedTarget::Tcp(t)),
+        None => Err((404, format!("Token {} not found", token_tag(&token)))),
+    }
+}
+
+async fn plain_http<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    peer: SocketAddr,
+    shared: &Shared,
+    id: u64,
+    req: &Request,
+) {
+    let head_only = req.method == "HEAD";
+    let resp = match (&shared.args.web, req.method.as_str()) {
+        (Some(root), "GET" | "HEAD") => web::serve(root, &req.path),
+        _ => web::method_not_allowed(),
+    };
+    tracing::debug!(%peer, id, method = %req.method, path = %req.path, status = resp.status, "http");
+    let _ = s.write_all(&resp.to_bytes(head_only)).await;
+    let _ = s.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_from_query_and_tags() {
+        assert_eq!(
+            query_token("/websockify?token=abc&x=1").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(query_token("/?a=1&token=").as_deref(), Some(""));
+        assert_eq!(query_token("/websockify"), None);
+        assert_ne!(token_tag("abc"), token_tag("abd"));
+        assert!(!token_tag("secret-token").contains("secret"));
+    }
+}
