@@ -24,7 +24,6 @@ impl Default for Inflater {
 
 impl Inflater {
     /// Starts the stream afresh (Tight's reset bits).
-    #[allow(dead_code)] // used by Tight, which lands in its own module
     pub(crate) fn reset(&mut self) {
         self.d.reset(true);
     }
@@ -69,6 +68,10 @@ pub(crate) struct ZlibStreams {
     pub(crate) zlibhex: [Inflater; 2],
     /// Tight (7) and TightPNG (-260): four streams.
     pub(crate) tight: [Inflater; 4],
+    /// JPEG encoding (21): the DQT and DHT marker segments of the last image that carried
+    /// them, spliced into later images that omit them. Not a zlib stream, but per-connection
+    /// decoder state like the streams; it may move to its own struct in `Cx`.
+    pub(crate) jpeg_tables: Vec<u8>,
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ mod error;
 mod extra;
 mod geometry;
 mod hextile;
+mod image;
 mod inflate;
 mod jpeg;
 mod pixel_format;
