@@ -93,6 +93,8 @@ rust_components() {
   # Formatting and linting are steps of `cargo xtask test`; this adds them to the toolchain
   # the repository uses (stable today: there is no rust-toolchain.toml).
   rustup component add rustfmt clippy
+  # Core crates are checked to build for the browser (`cargo xtask test`, step wasm-core).
+  rustup target add wasm32-unknown-unknown
 }
 
 nightly_toolchain() {

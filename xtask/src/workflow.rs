@@ -7,7 +7,17 @@ use std::time::{Duration, Instant};
 use crate::{Result, cargo, fuzz, run_status, show, tiers};
 
 /// The steps, in order; the first failure stops the run.
-const STEPS: &[&str] = &["fmt", "clippy", "check-tiers", "test", "fuzz-replay"];
+const STEPS: &[&str] = &[
+    "fmt",
+    "clippy",
+    "check-tiers",
+    "wasm-core",
+    "test",
+    "fuzz-replay",
+];
+
+/// Core crates that must build for the browser (the wasm client composes them).
+const WASM_CORE: &[&str] = &["rfb-encodings", "rfb-core", "rfb-ws"];
 
 /// The `test` / `ci` command. Arguments after `--` go to `cargo test`.
 pub(crate) fn test(args: &[String]) -> Result<()> {
@@ -41,6 +51,15 @@ pub(crate) fn test(args: &[String]) -> Result<()> {
                 "warnings",
             ])),
             "check-tiers" => tiers::check_tiers(),
+            "wasm-core" => {
+                let mut c = cargo();
+                c.args(["build", "--target", "wasm32-unknown-unknown"]);
+                for p in WASM_CORE {
+                    c.args(["-p", p]);
+                }
+                run_status(&mut c)
+                    .map_err(|e| format!("{e}\n  fix: rustup target add wasm32-unknown-unknown"))
+            }
             "test" => cargo_test(extra).map(|c| counts = Some(c)),
             "fuzz-replay" => fuzz::replay(),
             _ => unreachable!("unknown step {step}"),

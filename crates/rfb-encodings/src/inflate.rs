@@ -58,7 +58,6 @@ impl Inflater {
 
 /// Every zlib stream a connection can need.
 #[derive(Debug, Default)]
-#[allow(dead_code)] // each field is used by its encoding's module as it lands
 pub(crate) struct ZlibStreams {
     /// Zlib encoding (6).
     pub(crate) zlib: Inflater,
