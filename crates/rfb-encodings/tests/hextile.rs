@@ -18,27 +18,8 @@ fn run(
     payload: &[u8],
     chunk: usize,
 ) -> Decoded {
-    dec.begin(rect, enc, fb.width(), fb.height()).unwrap();
-    let mut pending: Vec<u8> = Vec::new();
-    let chunks: Vec<&[u8]> = if chunk == 0 {
-        vec![payload]
-    } else {
-        payload.chunks(chunk).collect()
-    };
-    let mut chunks = chunks.into_iter();
-    loop {
-        let p = dec.feed(&pending, fb).unwrap();
-        pending.drain(..p.consumed);
-        if let Some(d) = p.done {
-            assert!(pending.is_empty(), "decoder left {} bytes", pending.len());
-            assert!(chunks.next().is_none(), "decoder finished early");
-            return d;
-        }
-        match chunks.next() {
-            Some(c) => pending.extend_from_slice(c),
-            None => panic!("decoder wants more than the payload"),
-        }
-    }
+    let size = (fb.width(), fb.height());
+    rfb_testkit::decode::feed_rect(dec, fb, size, rect, enc, payload, chunk).unwrap()
 }
 
 // ---- a small Hextile / ZlibHex encoder, straight from the spec's tables ----

@@ -17,27 +17,7 @@ fn run<T: DrawTarget>(
     payload: &[u8],
     chunk: usize,
 ) -> Result<Decoded, DecodeError> {
-    dec.begin(rect, Encoding::Jpeg, size.0, size.1)?;
-    let mut pending: Vec<u8> = Vec::new();
-    let chunks: Vec<&[u8]> = if chunk == 0 {
-        vec![payload]
-    } else {
-        payload.chunks(chunk).collect()
-    };
-    let mut chunks = chunks.into_iter();
-    loop {
-        let p = dec.feed(&pending, fb)?;
-        pending.drain(..p.consumed);
-        if let Some(d) = p.done {
-            assert!(pending.is_empty(), "decoder left {} bytes", pending.len());
-            assert!(chunks.next().is_none(), "decoder finished early");
-            return Ok(d);
-        }
-        match chunks.next() {
-            Some(c) => pending.extend_from_slice(c),
-            None => panic!("decoder wants more than the payload"),
-        }
-    }
+    rfb_testkit::decode::feed_rect(dec, fb, size, rect, Encoding::Jpeg, payload, chunk)
 }
 
 const FB: (u16, u16) = (48, 32);

@@ -27,6 +27,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod decode;
 pub mod harness;
 pub mod image;
 pub mod net;
