@@ -293,33 +293,7 @@ fn consumes_exactly_up_to_eoi() {
 }
 
 /// A target that records images and may take them.
-#[derive(Default)]
-struct Recorder {
-    fb: Framebuffer,
-    take_images: bool,
-    images: Vec<(Rect, ImageFormat, Vec<u8>)>,
-    puts: usize,
-}
-
-impl DrawTarget for Recorder {
-    fn resize(&mut self, w: u16, h: u16) {
-        self.fb.resize(w, h);
-    }
-    fn put_rgba(&mut self, rect: Rect, rgba: &[u8]) {
-        self.puts += 1;
-        self.fb.put_rgba(rect, rgba);
-    }
-    fn fill_rgba(&mut self, rect: Rect, rgba: [u8; 4]) {
-        self.fb.fill_rgba(rect, rgba);
-    }
-    fn copy_rect(&mut self, x: u16, y: u16, dst: Rect) {
-        self.fb.copy_rect(x, y, dst);
-    }
-    fn draw_image(&mut self, rect: Rect, format: ImageFormat, data: &[u8]) -> bool {
-        self.images.push((rect, format, data.to_vec()));
-        self.take_images
-    }
-}
+use rfb_testkit::decode::RecordingTarget as Recorder;
 
 #[test]
 fn target_gets_whole_images_with_tables_spliced_in() {

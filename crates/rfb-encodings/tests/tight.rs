@@ -715,34 +715,7 @@ fn tightpng_png_and_fill() {
     }
 }
 
-/// A target that records what it was asked to do and may take images itself.
-#[derive(Default)]
-struct Recorder {
-    fb: Framebuffer,
-    take_images: bool,
-    images: Vec<(Rect, ImageFormat, Vec<u8>)>,
-    puts: usize,
-}
-
-impl DrawTarget for Recorder {
-    fn resize(&mut self, w: u16, h: u16) {
-        self.fb.resize(w, h);
-    }
-    fn put_rgba(&mut self, rect: Rect, rgba: &[u8]) {
-        self.puts += 1;
-        self.fb.put_rgba(rect, rgba);
-    }
-    fn fill_rgba(&mut self, rect: Rect, rgba: [u8; 4]) {
-        self.fb.fill_rgba(rect, rgba);
-    }
-    fn copy_rect(&mut self, x: u16, y: u16, dst: Rect) {
-        self.fb.copy_rect(x, y, dst);
-    }
-    fn draw_image(&mut self, rect: Rect, format: ImageFormat, data: &[u8]) -> bool {
-        self.images.push((rect, format, data.to_vec()));
-        self.take_images
-    }
-}
+use rfb_testkit::decode::RecordingTarget as Recorder;
 
 #[test]
 fn images_are_offered_to_the_target_first() {
