@@ -5,6 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use rfb_ws::{Limits, Role, WsConnection, WsEvent};
 
+#[allow(dead_code)] // shares the RNG helper; the client helpers are for other targets
 #[path = "common.rs"]
 mod common;
 
