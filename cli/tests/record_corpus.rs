@@ -1,5 +1,6 @@
 //! Generates the benchmark corpus: one recording per encoding a real server speaks, in
-//! websockify's VNC_frame_data format, from a desktop with variety and window moves.
+//! websockify's VNC_frame_data format, from a desktop with variety and window moves (QEMU:
+//! its SeaBIOS text screen).
 //!
 //! Not part of the normal test run (it writes into the source tree). Regenerate with:
 //! `cargo test -p rfb-cli --release --test record_corpus -- --ignored --nocapture`
@@ -9,13 +10,56 @@
 // Waits on real processes, so it reads the real clock; the ban is for core crates.
 #![allow(clippy::disallowed_methods)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use rfb_encodings::{Decoders, Encoding};
 use rfb_testkit::pattern;
-use rfb_testkit::xvnc::{Xvnc, XvncOptions};
+use rfb_testkit::qemu::Qemu;
+use rfb_testkit::x11vnc::X11vnc;
+use rfb_testkit::xvnc::{WindowId, Xvnc, XvncOptions};
+
+fn decodable(list: &str) -> bool {
+    list.split(',')
+        .all(|n| Encoding::from_name(n).is_some_and(Decoders::can_decode))
+}
+
+/// Paints the desktop; returns the window the recording moves around.
+fn paint(x: &Xvnc, w: u32, h: u32) -> WindowId {
+    x.hide_pointer();
+    x.set_root_solid("#2a4d69");
+    let img = x.show_image(&pattern::photo_like(w / 2, h / 2, 11), 8, 8);
+    x.show_xterm("$ ls -l /usr/share/doc | head", 8, (h / 2 + 16) as i32, 40, 6);
+    x.settle();
+    img
+}
+
+/// Records `rfb screenshot --encodings LIST` for 3 s, moving `window` meanwhile if given.
+fn record(out: &Path, stem: &str, addr: &str, list: &str, moves: Option<(&Xvnc, WindowId)>) {
+    if !decodable(list) {
+        eprintln!("skipping {stem}: {list} not decodable in this build");
+        return;
+    }
+    let path = out.join(format!("{stem}.js"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rfb"))
+        .args(["screenshot", addr, "/dev/null", "--encodings", list])
+        .args(["--duration", "3", "--record"])
+        .arg(&path)
+        .spawn()
+        .expect("spawn rfb");
+    std::thread::sleep(Duration::from_millis(800));
+    if let Some((x, win)) = moves {
+        for i in 0..8 {
+            x.move_window(win, 8 + 12 * i, 8 + 6 * i);
+            x.sync();
+            std::thread::sleep(Duration::from_millis(120));
+        }
+    }
+    assert!(child.wait().expect("rfb").success(), "{stem}");
+    let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    eprintln!("wrote {} ({len} bytes)", path.display());
+}
 
 #[test]
 #[ignore = "writes benches/recordings; run by hand"]
@@ -32,52 +76,29 @@ fn record_corpus() {
             Some((a.parse().ok()?, b.parse().ok()?))
         })
         .unwrap_or((256u32, 192u32));
-    // (file stem, --encodings list). TigerVNC speaks these; x11vnc and QEMU add more.
-    let sets: &[(&str, &str)] = &[
+    for (stem, list) in [
         ("xvnc-raw", "raw"),
         ("xvnc-copyrect", "copyrect,raw"),
         ("xvnc-rre", "rre"),
         ("xvnc-hextile", "hextile"),
         ("xvnc-tight", "tight"),
         ("xvnc-zrle", "zrle"),
-    ];
-    for (stem, list) in sets {
-        let decodable = list
-            .split(',')
-            .all(|n| Encoding::from_name(n).is_some_and(Decoders::can_decode));
-        if !decodable {
-            eprintln!("skipping {stem}: {list} not decodable in this build");
-            continue;
-        }
-        let Some(x) = Xvnc::start_or_skip(XvncOptions::new(w, h)) else {
-            return;
-        };
-        x.hide_pointer();
-        x.set_root_solid("#2a4d69");
-        let img = x.show_image(&pattern::photo_like(w / 2, h / 2, 11), 8, 8);
-        x.show_xterm(
-            "$ ls -l /usr/share/doc | head",
-            8,
-            (h / 2 + 16) as i32,
-            40,
-            6,
-        );
-        x.settle();
-        let path = out.join(format!("{stem}.js"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rfb"))
-            .args(["screenshot", &x.addr(), "/dev/null", "--encodings", list])
-            .args(["--duration", "3", "--record"])
-            .arg(&path)
-            .spawn()
-            .expect("spawn rfb");
-        std::thread::sleep(Duration::from_millis(800));
-        for i in 0..8 {
-            x.move_window(img, 8 + 12 * i, 8 + 6 * i);
-            x.sync();
-            std::thread::sleep(Duration::from_millis(120));
-        }
-        assert!(child.wait().expect("rfb").success(), "{stem}");
-        let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        eprintln!("wrote {} ({len} bytes)", path.display());
+    ] {
+        let Some(x) = Xvnc::start_or_skip(XvncOptions::new(w, h)) else { return };
+        let win = paint(&x, w, h);
+        record(&out, stem, &x.addr(), list, Some((&x, win)));
+    }
+    for (stem, list) in [
+        ("x11vnc-corre", "corre"),
+        ("x11vnc-zlib", "zlib"),
+        ("x11vnc-zywrle", "zywrle"),
+    ] {
+        let Some(x) = X11vnc::start_or_skip(w, h) else { return };
+        let win = paint(&x, w, h);
+        record(&out, stem, &x.addr(), list, Some((&x, win)));
+    }
+    for (stem, list) in [("qemu-tightpng", "tightpng"), ("qemu-zrle", "zrle")] {
+        let Some(q) = Qemu::start_or_skip() else { return };
+        record(&out, stem, &q.addr(), list, None);
     }
 }
