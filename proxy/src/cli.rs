@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Parser;
 
+use crate::target::Target;
+
 /// A WebSocket-to-TCP proxy for VNC: a drop-in for websockify.
 #[derive(Parser, Debug, Clone)]
 #[command(
@@ -66,13 +68,6 @@ pub(crate) struct Args {
     pub(crate) verbose: bool,
 }
 
-/// What the proxy connects a session to when no token plugin is used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum FixedTarget {
-    Tcp(String),
-    Unix(PathBuf),
-}
-
 impl Args {
     /// The listen address: a bare port means every interface, as websockify does.
     pub(crate) fn listen_addr(&self) -> anyhow::Result<String> {
@@ -83,7 +78,7 @@ impl Args {
     }
 
     /// The fixed target, if any; errors on websockify's "too many arguments" combinations.
-    pub(crate) fn fixed_target(&self) -> anyhow::Result<Option<FixedTarget>> {
+    pub(crate) fn fixed_target(&self) -> anyhow::Result<Option<Target>> {
         let positional = self.addrs.get(1);
         let n = usize::from(positional.is_some())
             + usize::from(self.unix_target.is_some())
@@ -94,10 +89,10 @@ impl Args {
             );
         }
         if let Some(t) = positional {
-            return Ok(Some(FixedTarget::Tcp(normalise_target(t)?)));
+            return Ok(Some(Target::Tcp(normalise_target(t)?)));
         }
         if let Some(p) = &self.unix_target {
-            return Ok(Some(FixedTarget::Unix(p.clone())));
+            return Ok(Some(Target::Unix(p.clone())));
         }
         if self.token_plugin.is_none() {
             bail!("missing target_addr:target_port (or --unix-target, or --token-plugin)");

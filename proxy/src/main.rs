@@ -4,9 +4,11 @@
 #![allow(clippy::disallowed_methods)]
 
 mod cli;
+mod endpoints;
 mod recorder;
 mod relay;
 mod session;
+mod target;
 mod token;
 mod web;
 
@@ -19,14 +21,15 @@ use anyhow::Context;
 use clap::Parser;
 use tokio::net::TcpListener;
 
-use crate::cli::{Args, FixedTarget};
-use crate::token::TokenFile;
+use crate::cli::Args;
+use crate::target::Target;
+use crate::token::TokenPlugin;
 
 /// State every session shares.
 pub(crate) struct Shared {
     pub(crate) args: Args,
-    pub(crate) fixed: Option<FixedTarget>,
-    pub(crate) tokens: Option<TokenFile>,
+    pub(crate) fixed: Option<Target>,
+    pub(crate) tokens: Option<Box<dyn TokenPlugin>>,
     pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
     pub(crate) active: AtomicUsize,
 }
@@ -85,7 +88,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let listen = args.listen_addr()?;
     let fixed = args.fixed_target()?;
     let tokens = match &args.token_plugin {
-        Some(p) => Some(TokenFile::new(p, args.token_source.as_deref())?),
+        Some(p) => Some(token::make_plugin(p, args.token_source.as_deref())?),
         None => None,
     };
     if let Some(web) = &args.web {
@@ -96,10 +99,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {listen}"))?;
     let local = listener.local_addr()?;
     match &fixed {
-        Some(FixedTarget::Tcp(t)) => tracing::info!("proxying from {local} to {t}"),
-        Some(FixedTarget::Unix(p)) => {
-            tracing::info!("proxying from {local} to unix socket {}", p.display())
-        }
+        Some(t) => tracing::info!("proxying from {local} to {t}"),
         None => tracing::info!("proxying from {local} to targets chosen by token"),
     }
     let (tx, _) = tokio::sync::watch::channel(false);

@@ -10,15 +10,13 @@ use rfb_ws::{CloseCode, HeadLimits, Limits, Request, Role, WsConnection};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::cli::FixedTarget;
 use crate::recorder::Recorder;
 use crate::relay::{End, relay};
-use crate::{Shared, web};
+use crate::target::Target;
+use crate::{Shared, target, web};
 
 /// Time a client gets to send its HTTP head (slowloris protection).
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
-/// Time allowed to connect to the target.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A short, stable fingerprint of a token for logs: tokens are credentials and are never
 /// logged in clear (websockify logs them at INFO).
@@ -103,7 +101,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             return;
         }
     };
-    let target = match choose_target(&shared, &req) {
+    let target = match choose_target(&shared, &req).await {
         Ok(t) => t,
         Err((status, why)) => {
             tracing::info!(%peer, id, "{why}");
@@ -132,34 +130,14 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     });
     let heartbeat = (shared.args.heartbeat > 0).then(|| Duration::from_secs(shared.args.heartbeat));
     let shutdown = shared.shutdown.subscribe();
-    let end = match &target {
-        FixedTarget::Tcp(addr) => {
-            match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
-                Ok(Ok(t)) => {
-                    t.set_nodelay(true).ok();
-                    tracing::info!(%peer, id, target = %addr, "connected");
-                    relay(s, t, ws, initial, recorder, heartbeat, shutdown).await
-                }
-                Ok(Err(e)) => {
-                    return refuse_downstream(s, ws, peer, id, addr, &e.to_string()).await;
-                }
-                Err(_) => return refuse_downstream(s, ws, peer, id, addr, "timed out").await,
-            }
+    let end = match target::connect(&shared, &target).await {
+        Ok(t) => {
+            tracing::info!(%peer, id, %target, "connected");
+            relay(s, t, ws, initial, recorder, heartbeat, shutdown).await
         }
-        #[cfg(unix)]
-        FixedTarget::Unix(path) => match tokio::net::UnixStream::connect(path).await {
-            Ok(t) => {
-                tracing::info!(%peer, id, target = %path.display(), "connected");
-                relay(s, t, ws, initial, recorder, heartbeat, shutdown).await
-            }
-            Err(e) => {
-                let p = path.display().to_string();
-                return refuse_downstream(s, ws, peer, id, &p, &e.to_string()).await;
-            }
-        },
-        #[cfg(not(unix))]
-        FixedTarget::Unix(_) => {
-            return refuse_downstream(s, ws, peer, id, "unix socket", "unsupported").await;
+        Err(why) => {
+            let t = target.to_string();
+            return refuse_downstream(s, ws, peer, id, &t, &why).await;
         }
     };
     match end {
@@ -191,7 +169,7 @@ async fn refuse_downstream<S: AsyncWrite + Unpin>(
     let _ = s.shutdown().await;
 }
 
-fn choose_target(shared: &Shared, req: &Request) -> Result<FixedTarget, (u16, String)> {
+async fn choose_target(shared: &Shared, req: &Request) -> Result<Target, (u16, String)> {
     if let Some(t) = &shared.fixed {
         return Ok(t.clone());
     }
@@ -216,9 +194,13 @@ fn choose_target(shared: &Shared, req: &Request) -> Result<FixedTarget, (u16, St
     let Some(token) = token.filter(|t| !t.is_empty()) else {
         return Err((400, "Token not present".into()));
     };
-    match tokens.lookup(&token) {
-        Some(t) => Ok(FixedTarget::Tcp(t)),
-        None => Err((404, format!("Token {} not found", token_tag(&token)))),
+    match tokens.lookup(&token).await {
+        Ok(Some(t)) => Ok(t),
+        Ok(None) => Err((404, format!("Token {} not found", token_tag(&token)))),
+        Err(e) => Err((
+            503,
+            format!("token lookup for {} failed: {e:#}", token_tag(&token)),
+        )),
     }
 }
 
@@ -230,9 +212,13 @@ async fn plain_http<S: AsyncRead + AsyncWrite + Unpin>(
     req: &Request,
 ) {
     let head_only = req.method == "HEAD";
-    let resp = match (&shared.args.web, req.method.as_str()) {
-        (Some(root), "GET" | "HEAD") => web::serve(root, &req.path),
-        _ => web::method_not_allowed(),
+    // Built-in endpoints (health, metrics, …) come before files.
+    let resp = match crate::endpoints::respond(shared, req) {
+        Some(r) => r,
+        None => match (&shared.args.web, req.method.as_str()) {
+            (Some(root), "GET" | "HEAD") => web::serve(root, &req.path),
+            _ => web::method_not_allowed(),
+        },
     };
     tracing::debug!(%peer, id, method = %req.method, path = %req.path, status = resp.status, "http");
     let _ = s.write_all(&resp.to_bytes(head_only)).await;

@@ -1,4 +1,5 @@
-//! Token plugins: websockify's TokenFile and ReadOnlyTokenFile formats.
+//! Token plugins: the [`TokenPlugin`] interface, [`make_plugin`] to build one by websockify's
+//! class name, and websockify's TokenFile and ReadOnlyTokenFile formats.
 //!
 //! A source is a file or a directory of files; each line is `token: host:port` (the target
 //! split at its last colon, so bare IPv6 works); `#` starts a comment. TokenFile re-reads the
@@ -10,9 +11,39 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
+use std::future::Future;
+use std::pin::Pin;
+
 use anyhow::{Context, bail};
 
 use crate::cli::normalise_target;
+use crate::target::Target;
+
+/// What a lookup returns: the target, `None` for an unknown token, or an error (a backend
+/// that is down), which the session answers with 503.
+pub(crate) type LookupFuture<'a> =
+    Pin<Box<dyn Future<Output = anyhow::Result<Option<Target>>> + Send + 'a>>;
+
+/// A token plugin: token → target, as websockify's `--token-plugin` classes.
+pub(crate) trait TokenPlugin: Send + Sync {
+    /// Resolves `token`.
+    fn lookup<'a>(&'a self, token: &'a str) -> LookupFuture<'a>;
+}
+
+/// Builds the plugin websockify calls `name` (a bare class name or a dotted path ending in
+/// one) with `source` (`--token-source`).
+pub(crate) fn make_plugin(
+    name: &str,
+    source: Option<&str>,
+) -> anyhow::Result<Box<dyn TokenPlugin>> {
+    let class = name.rsplit('.').next().unwrap_or(name);
+    match class {
+        "TokenFile" | "ReadOnlyTokenFile" => Ok(Box::new(TokenFile::new(class, source)?)),
+        other => bail!(
+            "token plugin {other:?} is not supported (supported: TokenFile, ReadOnlyTokenFile)"
+        ),
+    }
+}
 
 /// File stamps (path, modification time) of the last read, and the tokens read.
 type Loaded = (
@@ -31,13 +62,7 @@ pub(crate) struct TokenFile {
 impl TokenFile {
     /// Builds the plugin named `plugin` reading `source`.
     pub(crate) fn new(plugin: &str, source: Option<&str>) -> anyhow::Result<Self> {
-        let reload = match plugin.rsplit('.').next().unwrap_or(plugin) {
-            "TokenFile" => true,
-            "ReadOnlyTokenFile" => false,
-            other => bail!(
-                "token plugin {other:?} is not supported yet (supported: TokenFile, ReadOnlyTokenFile)"
-            ),
-        };
+        let reload = plugin == "TokenFile";
         let Some(source) = source else {
             bail!("--token-plugin {plugin} needs --token-source FILE_OR_DIR");
         };
@@ -94,12 +119,18 @@ impl TokenFile {
     }
 
     /// The target for `token`.
-    pub(crate) fn lookup(&self, token: &str) -> Option<String> {
+    fn get(&self, token: &str) -> Option<String> {
         if let Err(e) = self.refresh() {
             tracing::warn!("token source: {e:#}");
         }
         let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         st.1.get(token).cloned()
+    }
+}
+
+impl TokenPlugin for TokenFile {
+    fn lookup<'a>(&'a self, token: &'a str) -> LookupFuture<'a> {
+        Box::pin(async move { Ok(self.get(token).map(Target::Tcp)) })
     }
 }
 
