@@ -21,6 +21,9 @@ APT_PACKAGES=(
   # x11vnc on a virtual X server: the second real VNC server of the encoding tests
   # (cli/tests/encodings.rs), which speaks CoRRE, Zlib and ZYWRLE that Xvnc lacks.
   x11vnc xvfb
+  # The proxy's peers (issue 5): Redis for shared tokens, Chromium for noVNC in a browser,
+  # python3-venv for the pip tools below.
+  redis-server redis-tools chromium chromium-driver python3-venv
   # --- Later issues: add packages from the default bookworm suite here, one commented group
   # --- per issue. Packages from another suite (QEMU from bookworm-backports, gotcha G1) and
   # --- pip/npm/cargo tools get their own timed step below instead.
@@ -120,6 +123,47 @@ cargo_fuzz() {
   cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 }
 
+# Third-party clients and proxies the tests drive, in target/peers (ignored by git, kept with
+# the build cache): a Python venv (websockify as pip installs it with numpy, the websockets
+# client, vncdotool, jwcrypto for JWT tokens we did not mint) and node packages (npm noVNC
+# core, playwright-core for Chromium). rfb_testkit::peer::{venv_bin, node_dir} find them.
+PEERS_DIR=target/peers
+PIP_PACKAGES=(websockify numpy websockets vncdotool jwcrypto redis)
+NPM_PACKAGES=(@novnc/novnc playwright-core)
+
+python_tools() {
+  local venv=$PEERS_DIR/venv
+  if [ ! -x "$venv/bin/python" ]; then
+    mkdir -p "$PEERS_DIR"
+    # The machine's CPython (pyenv); its venv module is in the standard library.
+    python3 -m venv "$venv"
+  fi
+  local missing=() p
+  for p in "${PIP_PACKAGES[@]}"; do
+    "$venv/bin/python" -m pip show -q "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "pip packages installed: ${PIP_PACKAGES[*]}"
+    return
+  fi
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "${missing[@]}"
+}
+
+node_tools() {
+  local dir=$PEERS_DIR/node
+  mkdir -p "$dir"
+  [ -f "$dir/package.json" ] || (cd "$dir" && npm init -y >/dev/null)
+  local missing=() p
+  for p in "${NPM_PACKAGES[@]}"; do
+    [ -d "$dir/node_modules/$p" ] || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "npm packages installed: ${NPM_PACKAGES[*]}"
+    return
+  fi
+  (cd "$dir" && npm install --no-audit --no-fund --loglevel=error "${missing[@]}")
+}
+
 echo "install-test-deps: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 TOTAL_START=$EPOCHREALTIME
 step "apt packages" apt_packages
@@ -127,6 +171,8 @@ step "qemu-system-x86 (backports)" qemu_backports
 step "rustfmt, clippy" rust_components
 step "nightly toolchain" nightly_toolchain
 step "cargo-fuzz $CARGO_FUZZ_VERSION" cargo_fuzz
+step "python tools (venv)" python_tools
+step "node tools" node_tools
 # --- Later issues: add further tools as `step "name" function` lines here (pip, npm,
 # --- wasm-bindgen-cli at the crate's version, ...), each skipping itself when present.
 

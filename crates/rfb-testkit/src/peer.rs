@@ -217,3 +217,54 @@ mod tests {
         let _ = require_with("/nonexistent/xwud", true, &mut Vec::new());
     }
 }
+
+/// The workspace root (where `target/peers` lives), found from this crate's manifest.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
+}
+
+/// `target/peers`, where `scripts/install-test-deps.sh` puts the Python venv and the node
+/// packages of the third-party peers.
+pub fn peers_dir() -> PathBuf {
+    workspace_root().join("target/peers")
+}
+
+/// An executable of the peers' Python venv (`python`, `websockify`, `vncdo`, …), if
+/// installed. Use [`require_venv`] to skip or fail like [`require`].
+pub fn venv_bin(name: &str) -> Option<PathBuf> {
+    let p = peers_dir().join("venv/bin").join(name);
+    p.is_file().then_some(p)
+}
+
+/// Like [`require`] for a venv executable: skips visibly outside CI, fails in CI.
+pub fn require_venv(name: &str) -> Option<PathBuf> {
+    let found = venv_bin(name);
+    if found.is_none() {
+        let msg =
+            format!("{name} not in target/peers/venv (run: bash scripts/install-test-deps.sh)");
+        if in_ci() {
+            panic!("CI=true and {msg}");
+        }
+        skip(&msg);
+    }
+    found
+}
+
+/// The node project with the npm peers (`node_modules/@novnc/novnc`, `playwright-core`), if
+/// installed; skips visibly outside CI, fails in CI.
+pub fn require_node_package(package: &str) -> Option<PathBuf> {
+    let dir = peers_dir().join("node");
+    if dir.join("node_modules").join(package).is_dir() {
+        return Some(dir);
+    }
+    let msg =
+        format!("npm {package} not in target/peers/node (run: bash scripts/install-test-deps.sh)");
+    if in_ci() {
+        panic!("CI=true and {msg}");
+    }
+    skip(&msg);
+    None
+}
