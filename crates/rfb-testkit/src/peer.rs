@@ -180,43 +180,6 @@ pub fn skip(reason: &str) {
     visible_line(&format!("SKIPPED: {reason}"));
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_sh() {
-        assert!(find_on_path("sh").is_some());
-        assert!(find_on_path("/bin/sh").is_some());
-        assert!(find_on_path("definitely-not-a-tool-rfb").is_none());
-    }
-
-    #[test]
-    fn packages() {
-        assert_eq!(package_for("Xvnc"), "tigervnc-standalone-server");
-        assert_eq!(package_for("xwud"), "x11-apps");
-    }
-
-    #[test]
-    fn missing_tool_skips_outside_ci() {
-        let mut out = Vec::new();
-        assert!(!require_with("definitely-not-a-tool-rfb", false, &mut out));
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "SKIPPED: definitely-not-a-tool-rfb not installed (apt-get install the package providing it)\n"
-        );
-        let mut out = Vec::new();
-        assert!(require_with("sh", true, &mut out));
-        assert!(out.is_empty());
-    }
-
-    #[test]
-    #[should_panic(expected = "apt-get install x11-apps")]
-    fn missing_tool_panics_in_ci() {
-        // xwud is real, but looking it up under a path that cannot exist makes it "missing".
-        let _ = require_with("/nonexistent/xwud", true, &mut Vec::new());
-    }
-}
 
 /// The workspace root (where `target/peers` lives), found from this crate's manifest.
 pub fn workspace_root() -> PathBuf {
@@ -267,4 +230,42 @@ pub fn require_node_package(package: &str) -> Option<PathBuf> {
     }
     skip(&msg);
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_sh() {
+        assert!(find_on_path("sh").is_some());
+        assert!(find_on_path("/bin/sh").is_some());
+        assert!(find_on_path("definitely-not-a-tool-rfb").is_none());
+    }
+
+    #[test]
+    fn packages() {
+        assert_eq!(package_for("Xvnc"), "tigervnc-standalone-server");
+        assert_eq!(package_for("xwud"), "x11-apps");
+    }
+
+    #[test]
+    fn missing_tool_skips_outside_ci() {
+        let mut out = Vec::new();
+        assert!(!require_with("definitely-not-a-tool-rfb", false, &mut out));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "SKIPPED: definitely-not-a-tool-rfb not installed (apt-get install the package providing it)\n"
+        );
+        let mut out = Vec::new();
+        assert!(require_with("sh", true, &mut out));
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "apt-get install x11-apps")]
+    fn missing_tool_panics_in_ci() {
+        // xwud is real, but looking it up under a path that cannot exist makes it "missing".
+        let _ = require_with("/nonexistent/xwud", true, &mut Vec::new());
+    }
 }
