@@ -203,3 +203,43 @@ fn connection_cap_answers_503() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn ipv6_listen_and_target() {
+    // A target on [::1] and a proxy listening on [::1].
+    let l = TcpListener::bind("[::1]:0").unwrap();
+    let tport = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = l.accept() {
+            let _ = s.write_all(b"RFB 003.008\n");
+            std::thread::sleep(Duration::from_secs(5));
+        }
+    });
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rfb-proxy"))
+        .args([format!("[::1]:{port}"), format!("[::1]:{tport}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn rfb-proxy");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut s = loop {
+        if let Ok(s) = TcpStream::connect(("::1", port)) {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "proxy did not listen on [::1]");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: [::1]\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !buf.ends_with(b"RFB 003.008\n") {
+        let n = s.read(&mut chunk).unwrap();
+        assert!(n > 0, "{}", String::from_utf8_lossy(&buf));
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    assert!(buf.starts_with(b"HTTP/1.1 101"));
+    let _ = child.kill();
+    let _ = child.wait();
+}
