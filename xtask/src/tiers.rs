@@ -9,9 +9,12 @@
 //! - one of our driver or internal crates, or any workspace package that is not core;
 //! - an edge between two core crates that is not in [`ALLOWED_CORE_EDGES`].
 //!
-//! Proc-macro dependencies are normal edges and are walked too (conservative). The graph is the
-//! workspace-wide resolve, so a feature that another member turns on for a shared dependency is
-//! counted against the core crate as well: that is what gets compiled together.
+//! Proc-macro dependencies are normal edges and are walked too (conservative). Features are
+//! resolved per core crate, as `cargo build -p <core>` resolves them (the packages in
+//! `cargo tree -p <core> -e normal --target <triple>`): a feature that a driver turns on for a
+//! shared dependency (the proxy's JWT crate enabling `rand_core/getrandom`, the wasm driver's
+//! `getrandom/js`) is the driver's business and does not count against the core crate, while
+//! anything the core crate itself pulls in does.
 //!
 //! It also checks that each core crate's library root contains `#![forbid(unsafe_code)]`.
 //!
@@ -109,6 +112,7 @@ const FORBID_UNSAFE: &str = "#![forbid(unsafe_code)]";
 #[derive(Debug)]
 struct Package {
     name: String,
+    version: String,
     /// `[package.metadata.rfb] tier`, verbatim.
     metadata_tier: Option<String>,
     /// The `lib` target's root source file, if there is one.
@@ -148,10 +152,12 @@ impl Graph {
                 .and_then(Value::as_str)
                 .map(PathBuf::from);
             let name = string(package, "name")?;
+            let version = string(package, "version")?;
             packages.insert(
                 id,
                 Package {
                     name,
+                    version,
                     metadata_tier,
                     lib_src,
                 },
@@ -301,7 +307,12 @@ fn edge_problem(graph: &Graph, tiers: &Tiers, from: &str, to: &str) -> Option<St
 
 /// Breadth-first walk of `root`'s normal graph; each offending crate is reported once, with
 /// the shortest chain, and the walk does not descend past it.
-fn walk(graph: &Graph, tiers: &Tiers, root: &str) -> Vec<Violation> {
+fn walk(
+    graph: &Graph,
+    tiers: &Tiers,
+    root: &str,
+    allowed: Option<&BTreeSet<(String, String)>>,
+) -> Vec<Violation> {
     let mut parent: BTreeMap<&str, &str> = BTreeMap::new();
     let mut seen: BTreeSet<&str> = BTreeSet::from([root]);
     let mut reported: BTreeSet<&str> = BTreeSet::new();
@@ -320,6 +331,12 @@ fn walk(graph: &Graph, tiers: &Tiers, root: &str) -> Vec<Violation> {
     while let Some(node) = queue.pop_front() {
         for dep in graph.normal_deps.get(node).into_iter().flatten() {
             let dep = dep.as_str();
+            // Only packages that building this core crate alone would compile.
+            if let (Some(allowed), Some(p)) = (allowed, graph.packages.get(dep))
+                && !allowed.contains(&(p.name.clone(), p.version.clone()))
+            {
+                continue;
+            }
             if let Some(reason) = edge_problem(graph, tiers, node, dep) {
                 if reported.insert(dep) || tiers.by_id.get(dep) == Some(&Tier::Core) {
                     let mut chain = chain_to(&parent, node);
@@ -349,18 +366,65 @@ fn forbids_unsafe(source: &str) -> bool {
     })
 }
 
-/// All violations of one resolved graph, and the names of its core crates.
-fn check_graph(graph: &Graph) -> (Vec<Violation>, Vec<String>, Vec<String>) {
+/// All violations of one resolved graph, and the names of its core crates. `per_crate`
+/// restricts each core crate's walk to the packages it compiles when built alone (see the
+/// module docs); `None` walks the whole resolve (the unit tests' in-memory graphs).
+/// `(name, version)` pairs of the packages one crate compiles.
+type PackageSet = BTreeSet<(String, String)>;
+
+/// Violations, core crate names, tier-table problems.
+type Findings = (Vec<Violation>, Vec<String>, Vec<String>);
+
+/// Resolves the packages a core crate compiles when built alone.
+type PerCrate<'a> = &'a dyn Fn(&str) -> Result<PackageSet>;
+
+fn check_graph_with(graph: &Graph, per_crate: Option<PerCrate<'_>>) -> Result<Findings> {
     let tiers = classify(graph);
     let mut violations = Vec::new();
     let mut core = Vec::new();
     for id in &graph.workspace_members {
         if tiers.by_id.get(id) == Some(&Tier::Core) {
-            core.push(graph.name(id).to_owned());
-            violations.extend(walk(graph, &tiers, id));
+            let name = graph.name(id).to_owned();
+            let allowed = per_crate.map(|f| f(&name)).transpose()?;
+            violations.extend(walk(graph, &tiers, id, allowed.as_ref()));
+            core.push(name);
         }
     }
-    (violations, core, tiers.problems)
+    Ok((violations, core, tiers.problems))
+}
+
+#[cfg(test)]
+fn check_graph(graph: &Graph) -> Findings {
+    check_graph_with(graph, None).expect("no per-crate resolution in tests")
+}
+
+/// `(name, version)` of every package `cargo tree -p CRATE -e normal --target TRIPLE` lists.
+fn crate_tree(krate: &str, triple: &str) -> Result<PackageSet> {
+    let mut command = cargo();
+    command.args([
+        "tree", "-p", krate, "-e", "normal", "--target", triple, "--prefix", "none", "--format",
+        "{p}",
+    ]);
+    let shown = show(&command);
+    let output = command
+        .output()
+        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`{shown}` failed ({}):\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.split_whitespace();
+            let name = it.next()?;
+            let version = it.next()?.strip_prefix('v')?;
+            Some((name.to_owned(), version.to_owned()))
+        })
+        .collect())
 }
 
 fn metadata(triple: &str) -> Result<Value> {
@@ -410,7 +474,8 @@ pub(crate) fn check_tiers() -> Result<()> {
     let mut unsafe_problems = Vec::new();
     for (index, triple) in triples.iter().enumerate() {
         let graph = Graph::from_metadata(&metadata(triple)?)?;
-        let (violations, core, tier_problems) = check_graph(&graph);
+        let per_crate = |k: &str| crate_tree(k, triple);
+        let (violations, core, tier_problems) = check_graph_with(&graph, Some(&per_crate))?;
         for v in violations {
             found.entry(v).or_default().push(triple.clone());
         }
@@ -506,6 +571,7 @@ mod tests {
                 serde_json::json!({
                     "id": id(name),
                     "name": name,
+                    "version": "0.1.0",
                     "metadata": metadata,
                     "targets": [{ "kind": ["lib"], "src_path": format!("/x/{name}/src/lib.rs") }],
                 })
