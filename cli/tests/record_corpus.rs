@@ -30,7 +30,13 @@ fn paint(x: &Xvnc, w: u32, h: u32) -> WindowId {
     x.hide_pointer();
     x.set_root_solid("#2a4d69");
     let img = x.show_image(&pattern::photo_like(w / 2, h / 2, 11), 8, 8);
-    x.show_xterm("$ ls -l /usr/share/doc | head", 8, (h / 2 + 16) as i32, 40, 6);
+    x.show_xterm(
+        "$ ls -l /usr/share/doc | head",
+        8,
+        (h / 2 + 16) as i32,
+        40,
+        6,
+    );
     x.settle();
     img
 }
@@ -84,7 +90,9 @@ fn record_corpus() {
         ("xvnc-tight", "tight"),
         ("xvnc-zrle", "zrle"),
     ] {
-        let Some(x) = Xvnc::start_or_skip(XvncOptions::new(w, h)) else { return };
+        let Some(x) = Xvnc::start_or_skip(XvncOptions::new(w, h)) else {
+            return;
+        };
         let win = paint(&x, w, h);
         record(&out, stem, &x.addr(), list, Some((&x, win)));
     }
@@ -93,12 +101,16 @@ fn record_corpus() {
         ("x11vnc-zlib", "zlib"),
         ("x11vnc-zywrle", "zywrle"),
     ] {
-        let Some(x) = X11vnc::start_or_skip(w, h) else { return };
+        let Some(x) = X11vnc::start_or_skip(w, h) else {
+            return;
+        };
         let win = paint(&x, w, h);
         record(&out, stem, &x.addr(), list, Some((&x, win)));
     }
     for (stem, list) in [("qemu-tightpng", "tightpng"), ("qemu-zrle", "zrle")] {
-        let Some(q) = Qemu::start_or_skip() else { return };
+        let Some(q) = Qemu::start_or_skip() else {
+            return;
+        };
         record(&out, stem, &q.addr(), list, None);
     }
 }
