@@ -30,21 +30,68 @@ pub(crate) struct Args {
     /// Accepted for websockify compatibility: directory listings are never served.
     #[arg(long)]
     pub(crate) file_only: bool,
+    /// TLS certificate chain (PEM); it may hold the private key too, as websockify's self.pem.
+    /// TLS and plain connections share the port (the first byte decides); the file is re-read
+    /// when it changes.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cert: Option<PathBuf>,
+    /// TLS private key (PEM), when it is not in the --cert file.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub(crate) key: Option<PathBuf>,
+    /// Refuse plain (non-TLS) connections: they get a plain HTTP 400.
+    #[arg(long, requires = "cert")]
+    pub(crate) ssl_only: bool,
+    /// Connect to the target over TLS, checking its certificate and host name against the
+    /// system CA store.
+    #[arg(long)]
+    pub(crate) ssl_target: bool,
+    /// With --ssl-target, also trust the CA certificates in FILE (PEM), e.g. a self-signed
+    /// VNC server's.
+    #[arg(long, value_name = "FILE", requires = "ssl_target")]
+    pub(crate) ssl_target_ca: Option<PathBuf>,
+    /// With --ssl-target, do not verify the target's certificate at all (insecure).
+    #[arg(long, requires = "ssl_target", conflicts_with = "ssl_target_ca")]
+    pub(crate) ssl_target_insecure: bool,
+    /// Serve the built-in demo desktop instead of a target (no VNC server needed). Never
+    /// implied: a missing target is an error, not a fake desktop.
+    #[arg(long)]
+    pub(crate) demo: bool,
+    /// Like --demo, but frozen: nothing moves and there is no clock (for tests); typed keys
+    /// and the pointer are still echoed.
+    #[arg(long)]
+    pub(crate) demo_static: bool,
+    /// With --demo, also serve the demo as plain RFB (no WebSocket) on this TCP port of the
+    /// listen address, for VNC clients such as vncdotool.
+    #[arg(long, value_name = "PORT")]
+    pub(crate) demo_rfb_port: Option<u16>,
     /// Connect to a Unix socket instead of a TCP target.
     #[arg(long, value_name = "FILE")]
     pub(crate) unix_target: Option<PathBuf>,
     /// Record each session to FILE.N in websockify's VNC_frame_data format.
     #[arg(long, value_name = "FILE")]
     pub(crate) record: Option<PathBuf>,
-    /// Token plugin: TokenFile (re-read when changed), ReadOnlyTokenFile (read once).
+    /// Token plugin: TokenFile (re-read when changed), ReadOnlyTokenFile (read once),
+    /// TokenRedis, JWTTokenApi, BaseTokenAPI, JSONTokenApi, UnixDomainSocketDirectory.
     #[arg(long, value_name = "CLASS")]
     pub(crate) token_plugin: Option<String>,
-    /// Argument of the token plugin (a file or directory for the token-file plugins).
+    /// Argument of the token plugin: a file or directory (token files,
+    /// UnixDomainSocketDirectory), `host[:port[:db[:password[:namespace]]]]` (TokenRedis), a
+    /// key file (JWTTokenApi), a URL with `%s` (BaseTokenAPI, JSONTokenApi).
     #[arg(long, value_name = "ARG")]
     pub(crate) token_source: Option<String>,
     /// Take the token from the Host header (minus the port) instead of `?token=`.
     #[arg(long)]
     pub(crate) host_token: bool,
+    /// Auth plugin: BasicHTTPAuth (source `user:password`) or ExpectOrigin (source
+    /// `"origin1 origin2"`), checked after the token lookup.
+    #[arg(long, value_name = "CLASS")]
+    pub(crate) auth_plugin: Option<String>,
+    /// Argument of the auth plugin.
+    #[arg(long, value_name = "ARG")]
+    pub(crate) auth_source: Option<String>,
+    /// Run the auth plugin on plain GET/HEAD requests too (files, endpoints).
+    #[arg(long)]
+    pub(crate) web_auth: bool,
     /// Send a WebSocket ping every N seconds.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub(crate) heartbeat: u64,
@@ -66,6 +113,17 @@ pub(crate) struct Args {
     /// More logging (debug level).
     #[arg(short, long)]
     pub(crate) verbose: bool,
+    /// Do not serve `/metrics` (`/health` stays).
+    #[arg(long)]
+    pub(crate) no_metrics: bool,
+    /// Proxies whose `X-Forwarded-For` is believed: from a client in one of these ranges, the
+    /// rightmost address in that header that is not itself trusted is the client.
+    #[arg(long, value_name = "CIDR[,CIDR…]", value_delimiter = ',')]
+    pub(crate) trust_forwarded: Vec<crate::client_addr::Cidr>,
+    /// Send a PROXY protocol v2 header with the client's address to the target before any
+    /// RFB byte (the target must expect it).
+    #[arg(long)]
+    pub(crate) proxy_protocol: bool,
 }
 
 impl Args {
@@ -80,6 +138,20 @@ impl Args {
     /// The fixed target, if any; errors on websockify's "too many arguments" combinations.
     pub(crate) fn fixed_target(&self) -> anyhow::Result<Option<Target>> {
         let positional = self.addrs.get(1);
+        if self.demo || self.demo_static {
+            if positional.is_some() || self.unix_target.is_some() || self.token_plugin.is_some() {
+                bail!("give either a target or --demo");
+            }
+            if self.proxy_protocol {
+                bail!("--proxy-protocol has no meaning with --demo");
+            }
+            return Ok(Some(Target::Demo {
+                animate: !self.demo_static,
+            }));
+        }
+        if self.demo_rfb_port.is_some() {
+            bail!("--demo-rfb-port needs --demo or --demo-static");
+        }
         let n = usize::from(positional.is_some())
             + usize::from(self.unix_target.is_some())
             + usize::from(self.token_plugin.is_some());
@@ -167,5 +239,20 @@ mod tests {
         );
         let a = Args::parse_from(["rfb-proxy", "6080"]);
         assert!(a.fixed_target().is_err());
+        let a = Args::parse_from(["rfb-proxy", "--demo", "6080"]);
+        assert_eq!(
+            a.fixed_target().unwrap(),
+            Some(Target::Demo { animate: true })
+        );
+        let a = Args::parse_from(["rfb-proxy", "--demo-static", "6080"]);
+        assert_eq!(
+            a.fixed_target().unwrap(),
+            Some(Target::Demo { animate: false })
+        );
+        let a = Args::parse_from(["rfb-proxy", "--demo", "6080", "h:1"]);
+        assert_eq!(
+            a.fixed_target().unwrap_err().to_string(),
+            "give either a target or --demo"
+        );
     }
 }

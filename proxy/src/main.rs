@@ -3,13 +3,21 @@
 // A driver measures real time; the workspace's clock ban is for the core crates.
 #![allow(clippy::disallowed_methods)]
 
+mod auth;
 mod cli;
+mod client_addr;
+mod demo;
 mod endpoints;
 mod recorder;
 mod relay;
 mod session;
 mod target;
+mod tls;
 mod token;
+mod token_api;
+mod token_jwt;
+mod token_redis;
+mod token_unix;
 mod web;
 
 use std::process::ExitCode;
@@ -30,8 +38,13 @@ pub(crate) struct Shared {
     pub(crate) args: Args,
     pub(crate) fixed: Option<Target>,
     pub(crate) tokens: Option<Box<dyn TokenPlugin>>,
+    /// `--auth-plugin`, checked after the token lookup (and on GET/HEAD with `--web-auth`).
+    pub(crate) auth: Option<auth::AuthPlugin>,
     pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
+    /// `--cert`/`--ssl-only` and `--ssl-target` (tls.rs).
+    pub(crate) tls: tls::Tls,
     pub(crate) active: AtomicUsize,
+    pub(crate) metrics: Arc<endpoints::Metrics>,
 }
 
 fn main() -> ExitCode {
@@ -87,6 +100,14 @@ fn init_logging(args: &Args) {
 async fn run(args: Args) -> anyhow::Result<()> {
     let listen = args.listen_addr()?;
     let fixed = args.fixed_target()?;
+    anyhow::ensure!(
+        !args.web_auth || args.auth_plugin.is_some(),
+        "--web-auth needs --auth-plugin"
+    );
+    let auth = match &args.auth_plugin {
+        Some(p) => Some(auth::AuthPlugin::new(p, args.auth_source.as_deref())?),
+        None => None,
+    };
     let tokens = match &args.token_plugin {
         Some(p) => Some(token::make_plugin(p, args.token_source.as_deref())?),
         None => None,
@@ -94,10 +115,19 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(web) = &args.web {
         anyhow::ensure!(web.is_dir(), "--web {}: not a directory", web.display());
     }
+    let tls = tls::Tls::from_args(&args)?;
     let listener = TcpListener::bind(&listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let local = listener.local_addr()?;
+    if let (Some(port), Some(Target::Demo { animate })) = (args.demo_rfb_port, &fixed) {
+        let addr = std::net::SocketAddr::new(local.ip(), port);
+        let l = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("--demo-rfb-port: cannot listen on {addr}"))?;
+        tracing::info!("serving the demo desktop as plain RFB on {addr}");
+        tokio::spawn(demo::serve_tcp(l, *animate));
+    }
     match &fixed {
         Some(t) => tracing::info!("proxying from {local} to {t}"),
         None => tracing::info!("proxying from {local} to targets chosen by token"),
@@ -107,8 +137,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         args,
         fixed,
         tokens,
+        auth,
         shutdown: tx,
+        tls,
         active: AtomicUsize::new(0),
+        metrics: Arc::default(),
     });
     let started = Instant::now();
     let next_id = AtomicU64::new(1);
@@ -132,6 +165,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 let id = next_id.fetch_add(1, Ordering::Relaxed);
                 if shared.active.load(Ordering::Relaxed) >= shared.args.max_connections {
                     tracing::warn!(%peer, id, "connection cap reached");
+                    shared.metrics.refused_at_cap();
                     tokio::spawn(async move {
                         let mut s = stream;
                         let _ = tokio::io::AsyncWriteExt::write_all(&mut s, &rfb_ws::error_response(503, "Service Unavailable", &[])).await;

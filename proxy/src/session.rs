@@ -16,7 +16,7 @@ use crate::target::Target;
 use crate::{Shared, target, web};
 
 /// Time a client gets to send its HTTP head (slowloris protection).
-const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A short, stable fingerprint of a token for logs: tokens are credentials and are never
 /// logged in clear (websockify logs them at INFO).
@@ -37,6 +37,44 @@ fn query_token(path: &str) -> Option<String> {
     })
 }
 
+/// The token from an `X-Rfb-Token` header, else from a `token` cookie.
+fn header_or_cookie_token(req: &Request) -> Option<String> {
+    if let Some(t) = req.header("x-rfb-token").filter(|t| !t.is_empty()) {
+        return Some(t.to_string());
+    }
+    req.headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+        .filter_map(|(_, v)| core::str::from_utf8(v).ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            (k.trim() == "token").then(|| v.trim().trim_matches('"').to_string())
+        })
+}
+
+/// Runs `--auth-plugin` on `req`; on refusal, answers and returns the status sent.
+async fn refused_by_auth<S: AsyncWrite + Unpin>(
+    s: &mut S,
+    shared: &Shared,
+    req: &Request,
+    peer: SocketAddr,
+    id: u64,
+) -> Option<u16> {
+    let auth = shared.auth.as_ref()?;
+    match auth.check(req) {
+        Ok(()) => None,
+        Err(r) => {
+            tracing::info!(%peer, id, status = r.status, "auth refused: {}", r.reason);
+            let _ = s
+                .write_all(&rfb_ws::error_response(r.status, r.reason, &r.headers))
+                .await;
+            let _ = s.shutdown().await;
+            Some(r.status)
+        }
+    }
+}
+
 async fn send_status<S: AsyncWrite + Unpin>(s: &mut S, status: u16, reason: &str) {
     let _ = s
         .write_all(&rfb_ws::error_response(status, reason, &[]))
@@ -47,7 +85,17 @@ async fn send_status<S: AsyncWrite + Unpin>(s: &mut S, status: u16, reason: &str
 /// Handles one accepted connection.
 pub(crate) async fn handle(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, id: u64) {
     stream.set_nodelay(true).ok();
-    serve(stream, peer, shared, id).await;
+    let local = stream.local_addr().ok();
+    crate::client_addr::LOCAL_ADDR
+        .scope(local, async move {
+            // With --cert, the first byte decides between TLS and plain (websockify's sniffing).
+            match crate::tls::incoming(&shared, stream, peer, id, HEAD_TIMEOUT).await {
+                Some(crate::tls::Incoming::Plain(s)) => serve(s, peer, shared, id).await,
+                Some(crate::tls::Incoming::Tls(s)) => serve(*s, peer, shared, id).await,
+                None => {}
+            }
+        })
+        .await;
 }
 
 async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
@@ -90,6 +138,8 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         Ok(Ok(x)) => x,
     };
     let initial = buf[head_len..].to_vec();
+    // Behind a trusted proxy, the client is who X-Forwarded-For says (port 0: unknown).
+    let peer = crate::client_addr::client_addr(&shared.args.trust_forwarded, peer, &req);
     if !req.is_upgrade() {
         return plain_http(s, peer, &shared, id, &req).await;
     }
@@ -97,6 +147,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         Ok(a) => a,
         Err(e) => {
             tracing::info!(%peer, id, path = %req.path, "upgrade refused: {e}");
+            shared.metrics.upgrade_failed(e.status());
             send_status(&mut s, e.status(), &e.to_string()).await;
             return;
         }
@@ -105,10 +156,16 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         Ok(t) => t,
         Err((status, why)) => {
             tracing::info!(%peer, id, "{why}");
+            shared.metrics.upgrade_failed(status);
             send_status(&mut s, status, &why).await;
             return;
         }
     };
+    // As websockify: the auth plugin runs after the token lookup.
+    if let Some(status) = refused_by_auth(&mut s, &shared, &req, peer, id).await {
+        shared.metrics.upgrade_failed(status);
+        return;
+    }
     if s.write_all(&rfb_ws::accept_response(&accepted))
         .await
         .is_err()
@@ -130,12 +187,26 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     });
     let heartbeat = (shared.args.heartbeat > 0).then(|| Duration::from_secs(shared.args.heartbeat));
     let shutdown = shared.shutdown.subscribe();
-    let end = match target::connect(&shared, &target).await {
+    let connected = match target::connect(&shared, &target).await {
+        Ok(mut t) if shared.args.proxy_protocol => {
+            match crate::client_addr::announce(&mut t, peer).await {
+                Ok(()) => Ok(t),
+                Err(e) => Err(format!("sending the PROXY header: {e}")),
+            }
+        }
+        other => other,
+    };
+    let end = match connected {
         Ok(t) => {
             tracing::info!(%peer, id, %target, "connected");
-            relay(s, t, ws, initial, recorder, heartbeat, shutdown).await
+            let _session = shared.metrics.session_started();
+            let t = crate::endpoints::Counted::new(t, shared.metrics.clone());
+            let end = relay(s, t, ws, initial, recorder, heartbeat, shutdown).await;
+            shared.metrics.ended(&end);
+            end
         }
         Err(why) => {
+            shared.metrics.connect_failed();
             let t = target.to_string();
             return refuse_downstream(s, ws, peer, id, &t, &why).await;
         }
@@ -189,7 +260,8 @@ async fn choose_target(shared: &Shared, req: &Request) -> Result<Target, (u16, S
             }
         })
     } else {
-        query_token(&req.path)
+        // Beyond websockify: without `?token=`, a header or a cookie (URLs end up in logs).
+        query_token(&req.path).or_else(|| header_or_cookie_token(req))
     };
     let Some(token) = token.filter(|t| !t.is_empty()) else {
         return Err((400, "Token not present".into()));
@@ -212,6 +284,14 @@ async fn plain_http<S: AsyncRead + AsyncWrite + Unpin>(
     req: &Request,
 ) {
     let head_only = req.method == "HEAD";
+    if shared.args.web_auth
+        && matches!(req.method.as_str(), "GET" | "HEAD")
+        && refused_by_auth(&mut s, shared, req, peer, id)
+            .await
+            .is_some()
+    {
+        return;
+    }
     // Built-in endpoints (health, metrics, …) come before files.
     let resp = match crate::endpoints::respond(shared, req) {
         Some(r) => r,

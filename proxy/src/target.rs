@@ -24,6 +24,12 @@ pub(crate) enum Target {
     Tcp(String),
     /// A Unix socket.
     Unix(PathBuf),
+    /// The built-in demo desktop (`--demo`), served in-process; `animate` is false for
+    /// `--demo-static`.
+    Demo {
+        /// Moving box and clock on.
+        animate: bool,
+    },
 }
 
 impl core::fmt::Display for Target {
@@ -31,13 +37,14 @@ impl core::fmt::Display for Target {
         match self {
             Self::Tcp(a) => f.write_str(a),
             Self::Unix(p) => write!(f, "unix:{}", p.display()),
+            Self::Demo { .. } => f.write_str("the built-in demo desktop"),
         }
     }
 }
 
 /// Connects to `target`; the error text is for the log (the client gets close 1011).
 pub(crate) async fn connect(
-    _shared: &Shared,
+    shared: &Shared,
     target: &Target,
 ) -> Result<Box<dyn TargetStream>, String> {
     match target {
@@ -45,7 +52,8 @@ pub(crate) async fn connect(
             match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
                 Ok(Ok(t)) => {
                     t.set_nodelay(true).ok();
-                    Ok(Box::new(t))
+                    // --ssl-target: TLS over this connection (tls.rs).
+                    crate::tls::wrap_target(shared, addr, t).await
                 }
                 Ok(Err(e)) => Err(e.to_string()),
                 Err(_) => Err("timed out".into()),
@@ -56,6 +64,17 @@ pub(crate) async fn connect(
             .await
             .map(|s| Box::new(s) as Box<dyn TargetStream>)
             .map_err(|e| e.to_string()),
+        Target::Demo { animate } => {
+            // The demo server runs on one end of an in-memory pipe; the relay gets the other.
+            let (near, far) = tokio::io::duplex(256 * 1024);
+            let animate = *animate;
+            tokio::spawn(async move {
+                if let Err(e) = crate::demo::serve(far, animate).await {
+                    tracing::debug!("demo session: {e}");
+                }
+            });
+            Ok(Box::new(near))
+        }
         #[cfg(not(unix))]
         Target::Unix(_) => Err("Unix sockets are not supported on this platform".into()),
     }

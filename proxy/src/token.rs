@@ -1,5 +1,7 @@
 //! Token plugins: the [`TokenPlugin`] interface, [`make_plugin`] to build one by websockify's
-//! class name, and websockify's TokenFile and ReadOnlyTokenFile formats.
+//! class name, and websockify's TokenFile and ReadOnlyTokenFile formats. The other plugins
+//! live in `token_redis.rs`, `token_jwt.rs`, `token_api.rs` and `token_unix.rs`
+//! (TokenFileName is not supported).
 //!
 //! A source is a file or a directory of files; each line is `token: host:port` (the target
 //! split at its last colon, so bare IPv6 works); `#` starts a comment. TokenFile re-reads the
@@ -39,8 +41,14 @@ pub(crate) fn make_plugin(
     let class = name.rsplit('.').next().unwrap_or(name);
     match class {
         "TokenFile" | "ReadOnlyTokenFile" => Ok(Box::new(TokenFile::new(class, source)?)),
+        "TokenRedis" => Ok(Box::new(crate::token_redis::TokenRedis::new(source)?)),
+        "JWTTokenApi" => Ok(Box::new(crate::token_jwt::JwtTokenApi::new(source)?)),
+        "BaseTokenAPI" => Ok(Box::new(crate::token_api::TokenApi::new(false, source)?)),
+        "JSONTokenApi" => Ok(Box::new(crate::token_api::TokenApi::new(true, source)?)),
+        "UnixDomainSocketDirectory" => Ok(Box::new(crate::token_unix::UnixSocketDir::new(source)?)),
         other => bail!(
-            "token plugin {other:?} is not supported (supported: TokenFile, ReadOnlyTokenFile)"
+            "token plugin {other:?} is not supported (supported: TokenFile, ReadOnlyTokenFile, \
+             TokenRedis, JWTTokenApi, BaseTokenAPI, JSONTokenApi, UnixDomainSocketDirectory)"
         ),
     }
 }

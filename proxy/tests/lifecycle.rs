@@ -192,6 +192,9 @@ fn connection_cap_answers_503() {
         "--max-connections".into(),
         "1".into(),
     ]);
+    // The port probe in spawn() is a connection too; let its session end before filling
+    // the single slot.
+    std::thread::sleep(Duration::from_millis(500));
     let (_first, _) = upgrade(port);
     std::thread::sleep(Duration::from_millis(200));
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
