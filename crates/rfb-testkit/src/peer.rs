@@ -180,7 +180,6 @@ pub fn skip(reason: &str) {
     visible_line(&format!("SKIPPED: {reason}"));
 }
 
-
 /// The workspace root (where `target/peers` lives), found from this crate's manifest.
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
