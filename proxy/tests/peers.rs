@@ -741,3 +741,50 @@ fn slow_reader_through_websockify_for_comparison() {
     drop(ws);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The built-in demo desktop shown by a third-party client: npm noVNC in Chromium through
+/// `rfb-proxy --demo-static --web`, and the recording of that very session decoded by our core
+/// must give the same picture (the demo is static, so both hold the whole screen).
+#[test]
+fn novnc_in_chromium_shows_the_demo_desktop() {
+    let Some(node) = browser_peers() else {
+        return;
+    };
+    let dir = web_dir(&node, "demo");
+    let rec = dir.join("rec/session");
+    std::fs::create_dir_all(rec.parent().unwrap()).unwrap();
+    let port = free_port();
+    let args = [
+        "--demo-static".to_string(),
+        "--web".to_string(),
+        dir.display().to_string(),
+        "--record".into(),
+        rec.display().to_string(),
+        format!("127.0.0.1:{port}"),
+    ];
+    let p = start_proxy(&args, port, &dir.join("proxy.log"));
+    let got = novnc_canvas(&dir, port, "rfb-proxy --demo-static", "");
+    assert!(
+        got.width >= 640 && got.height >= 480,
+        "{}x{}",
+        got.width,
+        got.height
+    );
+    assert!(got.distinct_colors() > 50, "the demo desktop has variety");
+    let texts = finished_recordings(&rec, 1);
+    drop(p);
+    let frames = rfb_core::record::parse(&texts[0]).expect("recording parses");
+    let r = rfb_testkit::replay::replay(&frames, rfb_core::Config::default(), None)
+        .expect("replay of noVNC's demo session");
+    let ours = Image {
+        width: u32::from(r.fb.width()),
+        height: u32::from(r.fb.height()),
+        rgba: r.fb.data().to_vec(),
+    };
+    assert_same(
+        &got,
+        &ours,
+        "noVNC canvas vs our decode of the same session",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
