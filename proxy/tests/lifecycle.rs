@@ -246,3 +246,52 @@ fn ipv6_listen_and_target() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn client_vanishing_mid_frame_affects_no_other_session() {
+    // An echo target, so the surviving session can prove it still works.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let tport = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut s = s;
+                let mut b = [0u8; 4096];
+                while let Ok(n) = s.read(&mut b) {
+                    if n == 0 || s.write_all(&b[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let (mut child, port) = spawn(&[format!("127.0.0.1:{tport}")]);
+    let (mut good, _) = upgrade(port);
+    // Half a masked frame (header says 100 bytes, 10 arrive), then the client is gone.
+    let (mut bad, _) = upgrade(port);
+    bad.write_all(&[0x82, 0x80 | 100, 1, 2, 3, 4]).unwrap();
+    bad.write_all(&[0u8; 10]).unwrap();
+    drop(bad);
+    std::thread::sleep(Duration::from_millis(200));
+    // The other session still relays: a masked "hi" comes back as an unmasked "hi".
+    let key = [9u8, 8, 7, 6];
+    good.write_all(&[
+        0x82,
+        0x82,
+        key[0],
+        key[1],
+        key[2],
+        key[3],
+        b'h' ^ key[0],
+        b'i' ^ key[1],
+    ])
+    .unwrap();
+    let echoed = read_frame_with_opcode(&mut good, Vec::new(), 0x2);
+    assert_eq!(echoed, b"hi");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the proxy is still running"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
