@@ -17,7 +17,13 @@ const STEPS: &[&str] = &[
 ];
 
 /// Core crates that must build for the browser (the wasm client composes them).
-const WASM_CORE: &[&str] = &["rfb-encodings", "rfb-core", "rfb-ws"];
+const WASM_CORE: &[&str] = &[
+    "rfb-encodings",
+    "rfb-core",
+    "rfb-ws",
+    "rfb-keysym",
+    "rfb-input",
+];
 
 /// The `test` / `ci` command. Arguments after `--` go to `cargo test`.
 pub(crate) fn test(args: &[String]) -> Result<()> {

@@ -1,0 +1,2 @@
+//! Keyboard input for RFB clients (skeleton; filled in by issue 6).
+#![forbid(unsafe_code)]
