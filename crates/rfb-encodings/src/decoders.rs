@@ -169,6 +169,23 @@ impl Decoders {
             .collect()
     }
 
+    /// Encodings this crate frames but only the [`DrawTarget`] can decode, so they are never
+    /// in [`Decoders::supported`]: Open H.264, which needs
+    /// [`DrawTarget::draw_h264`]. A driver whose target implements it opts in by putting
+    /// these in front of the encodings it offers:
+    ///
+    /// ```
+    /// use rfb_encodings::{Decoders, Encoding};
+    /// let mut offer = Decoders::target_decoded().to_vec();
+    /// offer.extend(Decoders::supported_pixel_encodings());
+    /// assert_eq!(offer[0], Encoding::OpenH264);
+    /// assert!(!Decoders::supported().contains(&Encoding::OpenH264));
+    /// assert!(Decoders::can_decode(Encoding::OpenH264));
+    /// ```
+    pub fn target_decoded() -> &'static [Encoding] {
+        &[Encoding::OpenH264]
+    }
+
     /// Pixel encodings only (no pseudo-encodings), in the default preference order.
     pub fn supported_pixel_encodings() -> Vec<Encoding> {
         Self::supported()
@@ -177,7 +194,8 @@ impl Decoders {
             .collect()
     }
 
-    /// True when rectangles in `encoding` can be decoded.
+    /// True when rectangles in `encoding` can be decoded (for
+    /// [`Decoders::target_decoded`] ones: framed, provided the target decodes them).
     pub fn can_decode(encoding: Encoding) -> bool {
         make(encoding, Rect::default(), 4, None).is_some()
     }

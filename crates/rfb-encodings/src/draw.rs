@@ -1,6 +1,7 @@
 //! The drawing interface decoders write into, and the RGBA framebuffer that implements it.
 
 use crate::geometry::Rect;
+use crate::h264::H264Rect;
 
 /// Where decoded pixels go. The driver owns the implementation (a `Vec`, wasm linear memory
 /// behind a canvas, a C buffer, a numpy array) and lends it to the decoders.
@@ -25,6 +26,19 @@ pub trait DrawTarget {
     /// call [`DrawTarget::put_rgba`].
     fn draw_image(&mut self, rect: Rect, format: ImageFormat, data: &[u8]) -> bool {
         let _ = (rect, format, data);
+        false
+    }
+    /// Takes one Open H.264 rectangle (encoding 50): its flags and its H.264 data, in wire
+    /// order with every other call. Return `true` if the target handles it (applies the flags,
+    /// decodes the data with the context of `msg.rect`, e.g. with WebCodecs, and shows the
+    /// result there before any later operation touches `msg.rect`). This crate has no H.264
+    /// decoder, so the default `false` ends the rectangle with
+    /// [`DecodeErrorKind::Unsupported`](crate::DecodeErrorKind::Unsupported): offer the
+    /// encoding only when the target returns `true` (see [`Decoders::target_decoded`]).
+    ///
+    /// [`Decoders::target_decoded`]: crate::Decoders::target_decoded
+    fn draw_h264(&mut self, msg: &H264Rect<'_>) -> bool {
+        let _ = msg;
         false
     }
 }

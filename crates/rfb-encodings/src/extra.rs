@@ -24,6 +24,7 @@ pub(crate) fn make(
         Encoding::Tight => crate::tight::make(rect, false),
         Encoding::TightPng => crate::tight::make(rect, true),
         Encoding::Jpeg => crate::jpeg::make(rect),
+        Encoding::OpenH264 => crate::h264::make(rect),
         Encoding::XCursor => crate::xcursor::make_xcursor(rect),
         Encoding::VmwareCursor => crate::xcursor::make_vmware(rect, bpp),
         _ => None,

@@ -25,6 +25,7 @@ mod encoding;
 mod error;
 mod extra;
 mod geometry;
+mod h264;
 mod hextile;
 mod image;
 mod inflate;
@@ -46,5 +47,9 @@ pub use draw::{DrawTarget, Framebuffer, ImageFormat};
 pub use encoding::Encoding;
 pub use error::{DecodeError, DecodeErrorKind, PixelFormatError};
 pub use geometry::Rect;
+pub use h264::{
+    AccessUnit, H264Contexts, H264Flags, H264Rect, MAX_H264_CONTEXTS, NAL_AUD, NAL_IDR, NAL_PPS,
+    NAL_SEI, NAL_SLICE, NAL_SPS, NalUnit, access_units, nal_units,
+};
 pub use pixel_format::{PIXEL_FORMAT_LEN, PixelFormat};
 pub use stats::DecodeStats;
