@@ -19,12 +19,16 @@
 
 mod annexb;
 mod contexts;
+#[cfg(feature = "h264-openh264")]
+mod native;
 
 pub use annexb::{
     AccessUnit, NAL_AUD, NAL_IDR, NAL_PPS, NAL_SEI, NAL_SLICE, NAL_SPS, NalUnit, access_units,
     nal_units,
 };
 pub use contexts::{H264Contexts, MAX_H264_CONTEXTS};
+#[cfg(feature = "h264-openh264")]
+pub use native::OpenH264Target;
 
 use crate::decoders::{Cx, Decoded, RectDecoder, Status};
 use crate::error::DecodeErrorKind;

@@ -47,6 +47,8 @@ pub use draw::{DrawTarget, Framebuffer, ImageFormat};
 pub use encoding::Encoding;
 pub use error::{DecodeError, DecodeErrorKind, PixelFormatError};
 pub use geometry::Rect;
+#[cfg(feature = "h264-openh264")]
+pub use h264::OpenH264Target;
 pub use h264::{
     AccessUnit, H264Contexts, H264Flags, H264Rect, MAX_H264_CONTEXTS, NAL_AUD, NAL_IDR, NAL_PPS,
     NAL_SEI, NAL_SLICE, NAL_SPS, NalUnit, access_units, nal_units,
