@@ -24,6 +24,9 @@ APT_PACKAGES=(
   # The proxy's peers (issue 5): Redis for shared tokens, Chromium for noVNC in a browser,
   # python3-venv for the pip tools below.
   redis-server redis-tools chromium chromium-driver python3-venv
+  # rfb-keysym (issue 6): keysymdef.h and XF86keysym.h, the source of the committed keysym
+  # tables; `cargo xtask gen-keysyms --check` regenerates from them to prove they are current.
+  x11proto-dev
   # --- Later issues: add packages from the default bookworm suite here, one commented group
   # --- per issue. Packages from another suite (QEMU from bookworm-backports, gotcha G1) and
   # --- pip/npm/cargo tools get their own timed step below instead.

@@ -7,6 +7,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod fuzz;
+mod keysymgen;
 mod tiers;
 mod workflow;
 
@@ -24,6 +25,7 @@ commands:
   ci [-- <cargo test args>]    the same as `test` (CI scripts call it)
   check-tiers                  enforce the core/driver/internal dependency rules (ARCHITECTURE.md)
   fuzz-replay                  replay fuzz/corpus/<target> and fuzz each target briefly
+  gen-keysyms [--check]        regenerate rfb-keysym's tables (--check: fail if stale)
 
 environment:
   RFB_FUZZ_SECONDS  extra fuzzing per target after the replay (default 10)
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         "test" | "ci" => workflow::test(rest),
         "check-tiers" => no_args(command, rest).and_then(|()| tiers::check_tiers()),
         "fuzz-replay" => no_args(command, rest).and_then(|()| fuzz::replay()),
+        "gen-keysyms" => keysymgen::run(rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())

@@ -4,13 +4,14 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::{Result, cargo, fuzz, run_status, show, tiers};
+use crate::{Result, cargo, fuzz, keysymgen, run_status, show, tiers};
 
 /// The steps, in order; the first failure stops the run.
 const STEPS: &[&str] = &[
     "fmt",
     "clippy",
     "check-tiers",
+    "generated",
     "wasm-core",
     "test",
     "fuzz-replay",
@@ -57,6 +58,7 @@ pub(crate) fn test(args: &[String]) -> Result<()> {
                 "warnings",
             ])),
             "check-tiers" => tiers::check_tiers(),
+            "generated" => keysymgen::run(&["--check".to_string()]),
             "wasm-core" => {
                 let mut c = cargo();
                 c.args(["build", "--target", "wasm32-unknown-unknown"]);

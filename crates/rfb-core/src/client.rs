@@ -77,6 +77,7 @@ pub struct Client {
     pub(crate) needed: usize,
     error: Option<Error>,
     deadline: Option<Duration>,
+    pub(crate) clipboard: crate::clipboard::ClipboardState,
 }
 
 impl core::fmt::Debug for Client {
@@ -131,6 +132,7 @@ impl Client {
             needed: crate::version::VERSION_LEN,
             error: None,
             deadline,
+            clipboard: Default::default(),
         }
     }
 
@@ -408,7 +410,7 @@ impl Client {
         self.decoders.stats()
     }
 
-    fn require_session(&self) -> Result<(), Error> {
+    pub(crate) fn require_session(&self) -> Result<(), Error> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
@@ -438,15 +440,6 @@ impl Client {
         let y = y.min(self.height.saturating_sub(1));
         let mut b = Vec::with_capacity(6);
         msg::pointer_event(&mut b, button_mask, x, y);
-        self.queue(&b);
-        Ok(())
-    }
-
-    /// Sends clipboard text with ClientCutText (Latin-1; other characters become `?`).
-    pub fn send_clipboard_text(&mut self, text: &str) -> Result<(), Error> {
-        self.require_session()?;
-        let mut b = Vec::new();
-        msg::client_cut_text(&mut b, text);
         self.queue(&b);
         Ok(())
     }

@@ -45,8 +45,12 @@ impl Config {
     /// The pseudo-encodings the client always adds after the pixel encodings: Cursor (the
     /// client draws the pointer, so servers stop painting it into the framebuffer),
     /// DesktopSize and LastRect.
-    pub const DEFAULT_PSEUDO: &'static [Encoding] =
-        &[Encoding::Cursor, Encoding::DesktopSize, Encoding::LastRect];
+    pub const DEFAULT_PSEUDO: &'static [Encoding] = &[
+        Encoding::Cursor,
+        Encoding::DesktopSize,
+        Encoding::LastRect,
+        Encoding::ExtendedClipboard,
+    ];
 
     /// `pixel` encodings followed by [`Config::DEFAULT_PSEUDO`].
     pub fn encodings_with_pseudo(pixel: &[Encoding]) -> Vec<Encoding> {

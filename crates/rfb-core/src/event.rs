@@ -73,6 +73,8 @@ pub enum Event {
     Bell,
     /// The server's clipboard text (decoded from Latin-1 for the legacy message).
     ClipboardText(String),
+    /// Extended Clipboard messages (caps, notify, provide with RTF/HTML, …).
+    Clipboard(crate::clipboard::ClipboardEvent),
     /// The connection is over for the given reason; no further input is accepted.
     Disconnected {
         /// Human-readable reason (the error's message).

@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 mod client;
+pub mod clipboard;
 mod config;
 mod error;
 mod event;

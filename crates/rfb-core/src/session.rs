@@ -38,6 +38,15 @@ pub(crate) enum Session {
         left: u32,
         buf: Vec<u8>,
     },
+    /// An Extended Clipboard message body ([`crate::clipboard`]), buffered up to the limit.
+    CutTextExtended {
+        left: u32,
+        buf: Vec<u8>,
+    },
+    /// An Extended Clipboard message over the limit, discarded as it streams past.
+    CutTextSkip {
+        left: u32,
+    },
 }
 
 const FBU: &str = "FramebufferUpdate";
@@ -49,7 +58,10 @@ impl Session {
             Self::Idle => "message type",
             Self::FbuHeader | Self::RectHeader { .. } | Self::RectBody { .. } => FBU,
             Self::ColourMapHeader | Self::ColourMapEntries { .. } => "SetColourMapEntries",
-            Self::CutTextHeader | Self::CutText { .. } => "ServerCutText",
+            Self::CutTextHeader
+            | Self::CutText { .. }
+            | Self::CutTextExtended { .. }
+            | Self::CutTextSkip { .. } => "ServerCutText",
         }
     }
 }
@@ -253,6 +265,9 @@ impl Client {
                 ) {
                     Ok(None) => (Session::CutTextHeader, Ok(None)),
                     Err(e) => (Session::Idle, Err(e)),
+                    Ok(Some((n, len))) if (len as i32) < 0 && self.extended_clipboard_offered() => {
+                        (self.extended_cut_text(len), Ok(Some(n)))
+                    }
                     Ok(Some((n, len))) => {
                         let max = self.config.limits.max_cut_text;
                         if len > max {
@@ -273,6 +288,8 @@ impl Client {
                     }
                 }
             }
+            Session::CutTextExtended { left, buf } => self.extended_cut_text_body(left, buf, input),
+            Session::CutTextSkip { left } => self.extended_cut_text_skip(left, input),
             Session::CutText { left, mut buf } => {
                 if left == 0 {
                     self.events
