@@ -27,6 +27,8 @@ APT_PACKAGES=(
   # rfb-keysym (issue 6): keysymdef.h and XF86keysym.h, the source of the committed keysym
   # tables; `cargo xtask gen-keysyms --check` regenerates from them to prove they are current.
   x11proto-dev
+  # Clipboard tests (issue 7): xclip sets and reads the X CLIPBOARD/PRIMARY selections.
+  xclip
   # --- Later issues: add packages from the default bookworm suite here, one commented group
   # --- per issue. Packages from another suite (QEMU from bookworm-backports, gotcha G1) and
   # --- pip/npm/cargo tools get their own timed step below instead.
