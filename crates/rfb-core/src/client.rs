@@ -77,6 +77,7 @@ pub struct Client {
     pub(crate) needed: usize,
     error: Option<Error>,
     deadline: Option<Duration>,
+    pub(crate) ext: crate::extensions::ExtState,
     pub(crate) clipboard: crate::clipboard::ClipboardState,
 }
 
@@ -132,6 +133,7 @@ impl Client {
             needed: crate::version::VERSION_LEN,
             error: None,
             deadline,
+            ext: Default::default(),
             clipboard: Default::default(),
         }
     }

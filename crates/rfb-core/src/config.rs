@@ -39,16 +39,32 @@ pub struct Config {
     /// Send a full update request after ServerInit and an incremental one after every update,
     /// as noVNC does. Turn off to drive requests yourself.
     pub auto_update: bool,
+    /// With `auto_update`: switch to continuous updates when the server announces both Fence
+    /// and ContinuousUpdates, as TigerVNC's viewer does (default on). See [`crate::fence`].
+    pub continuous_updates: bool,
+    /// With `auto_update` and no continuous updates: how many incremental update requests to
+    /// keep outstanding. 1 (default) requests the next update when one is complete, as noVNC
+    /// does; 2 or more request at the start of each update, so the request's round trip
+    /// overlaps the update's transfer.
+    pub update_pipeline: u8,
 }
 
 impl Config {
     /// The pseudo-encodings the client always adds after the pixel encodings: Cursor (the
     /// client draws the pointer, so servers stop painting it into the framebuffer),
-    /// DesktopSize and LastRect.
+    /// DesktopSize and LastRect, then ExtendedDesktopSize, DesktopName, Fence,
+    /// ContinuousUpdates, ExtendedMouseButtons, PointerPos, xvp and Extended Clipboard.
     pub const DEFAULT_PSEUDO: &'static [Encoding] = &[
         Encoding::Cursor,
         Encoding::DesktopSize,
         Encoding::LastRect,
+        Encoding::ExtendedDesktopSize,
+        Encoding::DesktopName,
+        Encoding::Fence,
+        Encoding::ContinuousUpdates,
+        Encoding::ExtendedMouseButtons,
+        Encoding::PointerPos,
+        Encoding::Xvp,
         Encoding::ExtendedClipboard,
     ];
 
@@ -70,6 +86,8 @@ impl Default for Config {
             handshake_timeout: None,
             repeater_id: None,
             auto_update: true,
+            continuous_updates: true,
+            update_pipeline: 1,
         }
     }
 }

@@ -71,6 +71,40 @@ pub enum Event {
     },
     /// The server rang the bell.
     Bell,
+    /// An ExtendedDesktopSize rectangle: the full screen layout and, for this client's own
+    /// SetDesktopSize, whether it succeeded. A size change also produces [`Event::Resized`].
+    ScreenLayout(crate::screen::LayoutChange),
+    /// The desktop name changed (DesktopName pseudo-encoding).
+    DesktopName(String),
+    /// The server moved the pointer to this position (PointerPos pseudo-encoding).
+    PointerPosition {
+        /// Horizontal position.
+        x: u16,
+        /// Vertical position.
+        y: u16,
+    },
+    /// The server acknowledged ExtendedMouseButtons: buttons 8 and up can be sent.
+    ExtendedMouseButtons,
+    /// An xvp server message: power control available (Init) or an operation failed.
+    Xvp(crate::extras::XvpMessage),
+    /// The server answered one of this client's fences.
+    FenceResponse {
+        /// The flags the server kept (Request cleared).
+        flags: crate::fence::FenceFlags,
+        /// The payload sent with the request.
+        payload: Vec<u8>,
+    },
+    /// A ServerFence with a payload over the spec's 64 bytes was read and ignored.
+    FenceIgnored,
+    /// The server supports continuous updates (its first EndOfContinuousUpdates).
+    ContinuousUpdatesSupported,
+    /// Continuous updates were enabled (EnableContinuousUpdates sent).
+    ContinuousUpdatesStarted,
+    /// The server sent EndOfContinuousUpdates after the first: updates follow requests again.
+    ContinuousUpdatesEnded {
+        /// True when continuous updates were on until now.
+        was_active: bool,
+    },
     /// The server's clipboard text (decoded from Latin-1 for the legacy message).
     ClipboardText(String),
     /// Extended Clipboard messages (caps, notify, provide with RTF/HTML, …).

@@ -27,6 +27,13 @@ pub(crate) enum Session {
         rect: Rect,
         encoding: Encoding,
     },
+    /// A pseudo-rectangle handled by [`crate::extensions`] (its body, if any, comes next).
+    PseudoBody {
+        remaining: u16,
+        damage: Vec<Rect>,
+        rect: Rect,
+        encoding: Encoding,
+    },
     ColourMapHeader,
     ColourMapEntries {
         first: u16,
@@ -56,7 +63,10 @@ impl Session {
     pub(crate) fn message_name(&self) -> &'static str {
         match self {
             Self::Idle => "message type",
-            Self::FbuHeader | Self::RectHeader { .. } | Self::RectBody { .. } => FBU,
+            Self::FbuHeader
+            | Self::RectHeader { .. }
+            | Self::RectBody { .. }
+            | Self::PseudoBody { .. } => FBU,
             Self::ColourMapHeader | Self::ColourMapEntries { .. } => "SetColourMapEntries",
             Self::CutTextHeader
             | Self::CutText { .. }
@@ -91,13 +101,19 @@ impl Client {
                     self.needed = 1;
                     (Session::Idle, Ok(None))
                 }
-                Some(0) => (Session::FbuHeader, Ok(Some(1))),
+                Some(0) => {
+                    self.on_update_start();
+                    (Session::FbuHeader, Ok(Some(1)))
+                }
                 Some(1) => (Session::ColourMapHeader, Ok(Some(1))),
                 Some(2) => {
                     self.events.push_back(Event::Bell);
                     (Session::Idle, Ok(Some(1)))
                 }
                 Some(3) => (Session::CutTextHeader, Ok(Some(1))),
+                Some(&t) if crate::extensions::is_extension_message(t) => {
+                    (Session::Idle, self.extension_message(t, input))
+                }
                 Some(&t) => (
                     Session::Idle,
                     Err(Error::Unsupported(format!(
@@ -186,6 +202,24 @@ impl Client {
                     }
                 }
             }
+            Session::PseudoBody {
+                remaining,
+                mut damage,
+                rect,
+                encoding,
+            } => match self.extension_pseudo(rect, encoding, input, &mut damage, target) {
+                Ok(None) => (
+                    Session::PseudoBody {
+                        remaining,
+                        damage,
+                        rect,
+                        encoding,
+                    },
+                    Ok(None),
+                ),
+                Ok(Some(n)) => (self.next_rect(remaining, damage), Ok(Some(n))),
+                Err(e) => (Session::Idle, Err(e)),
+            },
             Session::ColourMapHeader => {
                 match need(
                     server::colour_map_header(input),
@@ -342,8 +376,15 @@ impl Client {
                     width: rect.width,
                     height: rect.height,
                 });
+                self.on_resized_flow();
                 Ok(self.next_rect(remaining, damage))
             }
+            e if crate::extensions::is_extension_pseudo(e) => Ok(Session::PseudoBody {
+                remaining,
+                damage,
+                rect,
+                encoding: e,
+            }),
             e if Decoders::can_decode(e) => {
                 self.decoders
                     .begin(rect, e, self.width, self.height)
@@ -380,11 +421,7 @@ impl Client {
 
     fn finish_update(&mut self, damage: Vec<Rect>) -> Session {
         self.events.push_back(Event::FramebufferUpdated { damage });
-        if self.config.auto_update {
-            let mut b = Vec::with_capacity(10);
-            msg::framebuffer_update_request(&mut b, true, Rect::new(0, 0, self.width, self.height));
-            self.queue(&b);
-        }
+        self.on_update_end();
         self.needed = 1;
         Session::Idle
     }
