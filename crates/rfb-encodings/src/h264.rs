@@ -21,6 +21,7 @@ mod annexb;
 mod contexts;
 #[cfg(feature = "h264-openh264")]
 mod native;
+mod sps;
 
 pub use annexb::{
     AccessUnit, NAL_AUD, NAL_IDR, NAL_PPS, NAL_SEI, NAL_SLICE, NAL_SPS, NalUnit, access_units,
@@ -29,6 +30,7 @@ pub use annexb::{
 pub use contexts::{H264Contexts, MAX_H264_CONTEXTS};
 #[cfg(feature = "h264-openh264")]
 pub use native::OpenH264Target;
+pub use sps::{SpsInfo, parse_sps};
 
 use crate::decoders::{Cx, Decoded, RectDecoder, Status};
 use crate::error::DecodeErrorKind;

@@ -51,7 +51,7 @@ pub use geometry::Rect;
 pub use h264::OpenH264Target;
 pub use h264::{
     AccessUnit, H264Contexts, H264Flags, H264Rect, MAX_H264_CONTEXTS, NAL_AUD, NAL_IDR, NAL_PPS,
-    NAL_SEI, NAL_SLICE, NAL_SPS, NalUnit, access_units, nal_units,
+    NAL_SEI, NAL_SLICE, NAL_SPS, NalUnit, SpsInfo, access_units, nal_units, parse_sps,
 };
 pub use pixel_format::{PIXEL_FORMAT_LEN, PixelFormat};
 pub use stats::DecodeStats;

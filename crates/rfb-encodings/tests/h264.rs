@@ -7,6 +7,7 @@
 use rfb_encodings::{
     DecodeErrorKind, Decoded, DecoderLimits, Decoders, DrawTarget, Encoding, Framebuffer,
     H264Contexts, H264Flags, H264Rect, NAL_AUD, NAL_IDR, NAL_PPS, NAL_SPS, PixelFormat, Rect,
+    parse_sps,
 };
 use rfb_testkit::decode::feed_rect;
 
@@ -427,5 +428,11 @@ fn vectors_split_into_the_encoders_frames() {
             .find(|n| n.nal_type == Some(NAL_SPS))
             .unwrap();
         assert_eq!(sps.data[1], 66);
+        // The SPS reader agrees with ffprobe on the size and names the constrained baseline
+        // profile for WebCodecs.
+        let info = parse_sps(sps.data).unwrap();
+        let size = if aud { (16, 16) } else { (64, 48) };
+        assert_eq!((info.coded_width, info.coded_height), size);
+        assert!(info.codec_string().starts_with("avc1.42c0"), "{info:?}");
     }
 }

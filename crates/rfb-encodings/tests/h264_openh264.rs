@@ -233,3 +233,32 @@ fn reset_flags_drop_decoders() {
     .unwrap();
     assert_eq!(t.inner().pixel(0, 0), Some([1, 2, 3, 255]));
 }
+
+/// A picture more than twice its rectangle is not handed to the decoder: a small rectangle
+/// cannot make a context allocate large pictures.
+#[test]
+fn pictures_far_larger_than_the_rectangle_are_refused() {
+    let (mut dec, mut t) = setup();
+    // 64x48 pictures for a 16x16 rectangle: 64 > 2 * 16.
+    let rect = Rect::new(0, 0, 16, 16);
+    feed_rect(
+        &mut dec,
+        &mut t,
+        FB,
+        rect,
+        Encoding::OpenH264,
+        &payload(0, X264),
+        0,
+    )
+    .unwrap();
+    assert_eq!(t.pictures(), 0);
+    // The IDR (with its SPS) and the first P frames, which then lack their references.
+    assert!(t.decode_errors() >= 1);
+    assert_eq!(t.inner(), &Framebuffer::new(FB.0, FB.1));
+    // Twice the rectangle is still fine: 64x48 for 32x24.
+    let rect = Rect::new(0, 0, 32, 24);
+    let p = payload(H264Flags::RESET_ALL_CONTEXTS, X264);
+    feed_rect(&mut dec, &mut t, FB, rect, Encoding::OpenH264, &p, 0).unwrap();
+    assert_eq!(t.pictures(), 1);
+    check_frame(t.inner(), (0, 0), (32, 24), (64, 48), 4);
+}

@@ -13,7 +13,7 @@
 use openh264::decoder::Decoder;
 use openh264::formats::YUVSource;
 
-use super::{H264Contexts, H264Rect, MAX_H264_CONTEXTS};
+use super::{H264Contexts, H264Rect, MAX_H264_CONTEXTS, NAL_SPS, parse_sps};
 use crate::draw::{DrawTarget, ImageFormat};
 use crate::geometry::Rect;
 
@@ -22,6 +22,13 @@ use crate::geometry::Rect;
 /// Decoding errors are counted ([`OpenH264Target::decode_errors`]) and the rectangle is
 /// left as it was: the spec recommends ignoring them and waiting for the server's next
 /// I-frame.
+///
+/// Memory: the spec lets a picture be larger than its rectangle, but a decoder allocates its
+/// pictures (and up to 16 reference pictures) from the size in the SPS, so a 16×16 rectangle
+/// could otherwise make each of the 64 contexts hold 4K pictures. An access unit whose SPS
+/// declares a coded picture wider or taller than twice the rectangle (rounded up to whole
+/// 16-pixel macroblocks) is not decoded and counts as an error; the context's memory is then
+/// bounded by its rectangle.
 pub struct OpenH264Target<T> {
     inner: T,
     contexts: H264Contexts<Decoder>,
@@ -126,6 +133,13 @@ impl<T: DrawTarget> DrawTarget for OpenH264Target<T> {
         // picture is shown, as the spec asks.
         let mut shown: Option<(usize, usize)> = None;
         for au in msg.access_units() {
+            if !picture_fits(
+                au.nal_units().filter(|n| n.nal_type == Some(NAL_SPS)),
+                msg.rect,
+            ) {
+                self.errors += 1;
+                continue;
+            }
             match decoder.decode(au.data) {
                 Ok(Some(pic)) => {
                     let (w, h) = pic.dimensions();
@@ -156,4 +170,13 @@ impl<T: DrawTarget> DrawTarget for OpenH264Target<T> {
         }
         true
     }
+}
+
+/// True when every SPS among `sps` declares a coded picture at most twice the rectangle
+/// (rounded up to whole macroblocks) in each dimension. An SPS this crate cannot read is left
+/// to OpenH264, which bounds pictures by the H.264 level limits.
+fn picture_fits<'a>(sps: impl Iterator<Item = super::NalUnit<'a>>, rect: Rect) -> bool {
+    let max = |side: u16| (u32::from(side).div_ceil(16) * 16).max(16) * 2;
+    sps.filter_map(|n| parse_sps(n.data))
+        .all(|s| s.coded_width <= max(rect.width) && s.coded_height <= max(rect.height))
 }
