@@ -79,6 +79,7 @@ pub struct Client {
     deadline: Option<Duration>,
     pub(crate) ext: crate::extensions::ExtState,
     pub(crate) clipboard: crate::clipboard::ClipboardState,
+    pub(crate) qemu: crate::qemu::QemuState,
 }
 
 impl core::fmt::Debug for Client {
@@ -135,6 +136,7 @@ impl Client {
             deadline,
             ext: Default::default(),
             clipboard: Default::default(),
+            qemu: Default::default(),
         }
     }
 

@@ -53,7 +53,8 @@ impl Config {
     /// The pseudo-encodings the client always adds after the pixel encodings: Cursor (the
     /// client draws the pointer, so servers stop painting it into the framebuffer),
     /// DesktopSize and LastRect, then ExtendedDesktopSize, DesktopName, Fence,
-    /// ContinuousUpdates, ExtendedMouseButtons, PointerPos, xvp and Extended Clipboard.
+    /// ContinuousUpdates, ExtendedMouseButtons, PointerPos, xvp and Extended Clipboard, then
+    /// QEMU's Extended Key Event, LED State (and VMware's) and Audio ([`crate::qemu`]).
     pub const DEFAULT_PSEUDO: &'static [Encoding] = &[
         Encoding::Cursor,
         Encoding::DesktopSize,
@@ -66,6 +67,10 @@ impl Config {
         Encoding::PointerPos,
         Encoding::Xvp,
         Encoding::ExtendedClipboard,
+        Encoding::QemuExtendedKeyEvent,
+        Encoding::QemuLedState,
+        crate::qemu::VMWARE_LED_STATE,
+        Encoding::QemuAudio,
     ];
 
     /// `pixel` encodings followed by [`Config::DEFAULT_PSEUDO`].

@@ -105,6 +105,19 @@ pub enum Event {
         /// True when continuous updates were on until now.
         was_active: bool,
     },
+    /// The server acknowledged QEMU Extended Key Event (-258):
+    /// [`crate::Client::send_key_scancode`] now sends keys as scancodes.
+    QemuExtendedKeyEvents,
+    /// The server's lock-key LEDs (QEMU or VMware LED State), sent at start and on changes:
+    /// a driver toggles its local lock keys to match.
+    LedState {
+        /// Which locks are on.
+        state: crate::qemu::LedState,
+        /// Which pseudo-encoding carried it.
+        source: crate::qemu::LedSource,
+    },
+    /// QEMU Audio: acknowledgement, stream begin/end and PCM data ([`crate::qemu`]).
+    Audio(crate::qemu::AudioEvent),
     /// The server's clipboard text (decoded from Latin-1 for the legacy message).
     ClipboardText(String),
     /// Extended Clipboard messages (caps, notify, provide with RTF/HTML, …).

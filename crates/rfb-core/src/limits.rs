@@ -15,6 +15,9 @@ pub struct Limits {
     pub max_pixels: u64,
     /// Longest desktop name or failure reason string.
     pub max_string: u32,
+    /// Largest QEMU Audio data message, in bytes. The data streams to the driver without being
+    /// buffered; this only catches a corrupt length (QEMU sends a few KiB at a time).
+    pub max_audio_data: u32,
     /// Limits handed to the decoders.
     pub decoder: DecoderLimits,
 }
@@ -30,6 +33,7 @@ impl Default for Limits {
             // 8K × 8K: a 256 MiB RGBA buffer.
             max_pixels: 8192 * 8192,
             max_string: 64 * 1024,
+            max_audio_data: 16 << 20,
             decoder: DecoderLimits::default(),
         }
     }

@@ -54,6 +54,8 @@ pub(crate) enum Session {
     CutTextSkip {
         left: u32,
     },
+    /// A QEMU server message or QEMU pseudo-rectangle body ([`crate::qemu`]).
+    Qemu(crate::qemu::QemuRead),
 }
 
 const FBU: &str = "FramebufferUpdate";
@@ -72,6 +74,7 @@ impl Session {
             | Self::CutText { .. }
             | Self::CutTextExtended { .. }
             | Self::CutTextSkip { .. } => "ServerCutText",
+            Self::Qemu(q) => q.message_name(),
         }
     }
 }
@@ -111,6 +114,7 @@ impl Client {
                     (Session::Idle, Ok(Some(1)))
                 }
                 Some(3) => (Session::CutTextHeader, Ok(Some(1))),
+                Some(255) => self.qemu_message(input),
                 Some(&t) if crate::extensions::is_extension_message(t) => {
                     (Session::Idle, self.extension_message(t, input))
                 }
@@ -324,6 +328,7 @@ impl Client {
             }
             Session::CutTextExtended { left, buf } => self.extended_cut_text_body(left, buf, input),
             Session::CutTextSkip { left } => self.extended_cut_text_skip(left, input),
+            Session::Qemu(q) => self.qemu_step(q, input),
             Session::CutText { left, mut buf } => {
                 if left == 0 {
                     self.events
@@ -379,6 +384,9 @@ impl Client {
                 self.on_resized_flow();
                 Ok(self.next_rect(remaining, damage))
             }
+            e if crate::qemu::is_qemu_pseudo(e) => {
+                Ok(self.qemu_pseudo_start(remaining, damage, rect, e))
+            }
             e if crate::extensions::is_extension_pseudo(e) => Ok(Session::PseudoBody {
                 remaining,
                 damage,
@@ -409,7 +417,7 @@ impl Client {
         }
     }
 
-    fn next_rect(&mut self, remaining: u16, damage: Vec<Rect>) -> Session {
+    pub(crate) fn next_rect(&mut self, remaining: u16, damage: Vec<Rect>) -> Session {
         let remaining = remaining.saturating_sub(1);
         if remaining == 0 {
             self.finish_update(damage)
