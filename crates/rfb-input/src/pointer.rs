@@ -191,10 +191,14 @@ impl Pointer {
                 _ => 0,
             }));
         };
-        let (px, py) = (dx * unit, dy * unit);
-        if !(px.is_finite() && py.is_finite()) {
+        if !(dx.is_finite() && dy.is_finite()) {
             return Disposition::Ignored(Ignored::NonFinite);
         }
+        // A finite delta that overflows when converted to pixels is just very large.
+        let (px, py) = (
+            (dx * unit).clamp(-f64::MAX, f64::MAX),
+            (dy * unit).clamp(-f64::MAX, f64::MAX),
+        );
         let Some(p) = self.map.map(x, y) else {
             return Disposition::Ignored(Ignored::NonFinite);
         };
@@ -251,8 +255,9 @@ impl Pointer {
     pub(crate) fn advance(&mut self, now: Duration) -> Duration {
         let now = now.max(self.now);
         self.now = now;
-        if self.poll_timeout().is_some_and(|t| now >= t) {
-            self.flush(now);
+        if let Some(due) = self.poll_timeout().filter(|&t| now >= t) {
+            // Counted as sent when it was due, so a late timer does not delay the next move.
+            self.flush(due);
         }
         now
     }
