@@ -77,8 +77,9 @@ pub struct GestureEvent {
     pub x: f64,
     /// Element y, as `x`.
     pub y: f64,
-    /// [`GestureKind::TwoDrag`]: mean x movement of the two fingers since they landed.
-    /// [`GestureKind::Pinch`]: the current distance between the fingers. Otherwise 0.
+    /// [`GestureKind::TwoDrag`]: mean x movement of the two fingers since they landed (0 at
+    /// [`Phase::Start`]). [`GestureKind::Pinch`]: the distance between the fingers (at
+    /// [`Phase::Start`], the distance they landed at). Otherwise 0.
     pub magnitude_x: f64,
     /// [`GestureKind::TwoDrag`]: mean y movement since they landed. Otherwise 0.
     pub magnitude_y: f64,
@@ -218,7 +219,12 @@ impl Recogniser {
         self.long_press_at = None;
         self.two_touch_at = None;
         self.anchor = at;
-        self.emit(kind, Phase::Start, at, self.magnitude(kind));
+        // Start reports the reference: no movement yet, or the distance the fingers landed at.
+        let reference = match (kind, self.touches.as_slice()) {
+            (GestureKind::Pinch, [a, b, ..]) => (dist(a.start, b.start), 0.0),
+            _ => (0.0, 0.0),
+        };
+        self.emit(kind, Phase::Start, at, reference);
     }
 
     /// The two-finger measures: mean movement, or the distance between the fingers.
