@@ -7,6 +7,7 @@ mod addr;
 mod driver;
 mod info;
 mod password;
+mod resize;
 mod screenshot;
 
 use std::path::PathBuf;
@@ -72,6 +73,9 @@ enum Command {
     },
     /// Save the remote screen as a PNG.
     Screenshot(screenshot::Args),
+    /// Ask the server for a new desktop size and screen layout (SetDesktopSize); prints the
+    /// server's answer and fails when it refuses.
+    Resize(resize::Args),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Info { server, common } => info::run(&server, &common).await,
             Command::Screenshot(args) => screenshot::run(&args).await,
+            Command::Resize(args) => resize::run(&args).await,
         }
     });
     match result {
