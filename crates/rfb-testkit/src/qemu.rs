@@ -182,7 +182,31 @@ impl Qemu {
     /// Errors: [`PeerError::Spawn`] when QEMU is missing, [`PeerError::Exited`],
     /// [`PeerError::Timeout`] or [`PeerError::Mismatch`] with the log tail otherwise.
     pub fn start() -> Result<Self, PeerError> {
+        Self::start_in(make_temp_dir()?, &[], "")
+    }
+
+    /// [`Qemu::start`] with more QEMU arguments after the ones this module sets (a boot disk,
+    /// an audio backend, ...). A `{dir}` in an argument is replaced by [`Qemu::dir`], so files
+    /// the test writes there first (see `prepare`) can be named. The VNC option is
+    /// `127.0.0.1:D` plus `vnc_suffix` (e.g. `,audiodev=snd`).
+    pub fn start_with_files(
+        extra: &[&str],
+        vnc_suffix: &str,
+        prepare: impl Fn(&Path) -> std::io::Result<()>,
+    ) -> Result<Self, PeerError> {
         let dir = make_temp_dir()?;
+        if let Err(e) = prepare(&dir) {
+            let _ = fs::remove_dir_all(&dir);
+            return Err(io_err("write the QEMU test files")(e));
+        }
+        Self::start_in(dir, extra, vnc_suffix)
+    }
+
+    fn start_in(dir: PathBuf, extra: &[&str], vnc_suffix: &str) -> Result<Self, PeerError> {
+        let extra: Vec<String> = extra
+            .iter()
+            .map(|a| a.replace("{dir}", &dir.to_string_lossy()))
+            .collect();
         let mut guard = DirGuard(Some(dir.clone()));
         let log = dir.join("qemu.log");
         let sock = dir.join("qmp.sock");
@@ -199,7 +223,8 @@ impl Qemu {
                 .args(["-display", "none", "-m", "64", "-nic", "none"])
                 .args(["-boot", "reboot-timeout=-1"])
                 .arg("-vnc")
-                .arg(format!("127.0.0.1:{display}"))
+                .arg(format!("127.0.0.1:{display}{vnc_suffix}"))
+                .args(&extra)
                 .arg("-qmp")
                 .arg(format!("unix:{},server=on,wait=off", sock.display()))
                 .stdin(Stdio::null())

@@ -1,0 +1,140 @@
+//! Shared pieces of the QEMU-extension tests against real peers: a small blocking driver for
+//! `rfb-core` (the tests need the core's events, which the CLI does not all print) and the
+//! boot sector that makes QEMU's guest beep and keep its keyboard LEDs up to date.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use rfb_core::{Client, Config, Event};
+use rfb_encodings::Framebuffer;
+use rfb_testkit::harness::TestRng;
+
+/// One connection and every event it produced.
+pub(crate) struct Conn {
+    stream: TcpStream,
+    pub(crate) client: Client,
+    fb: Framebuffer,
+    inbuf: Vec<u8>,
+    /// Every event so far, in order.
+    pub(crate) events: Vec<Event>,
+}
+
+impl Conn {
+    /// Connects to `addr` with the default configuration (security None).
+    pub(crate) fn connect(addr: &str) -> Self {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream.set_nodelay(true).ok();
+        Self {
+            stream,
+            client: Client::new(
+                Config::default(),
+                Duration::ZERO,
+                Box::new(TestRng::default()),
+            ),
+            fb: Framebuffer::default(),
+            inbuf: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Writes what the client queued.
+    pub(crate) fn flush(&mut self) {
+        while let Some(b) = self.client.poll_transmit() {
+            self.stream.write_all(&b).expect("write");
+        }
+    }
+
+    /// Reads and processes until `done` holds for the events so far, or `limit` passes (a
+    /// bound against hanging, not a timed assertion). Returns whether `done` held.
+    pub(crate) fn until(
+        &mut self,
+        limit: Duration,
+        mut done: impl FnMut(&[Event]) -> bool,
+    ) -> bool {
+        let end = Instant::now() + limit;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            self.flush();
+            self.events
+                .extend(std::iter::from_fn(|| self.client.poll_event()));
+            if done(&self.events) {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= end {
+                return false;
+            }
+            self.stream
+                .set_read_timeout(Some((end - now).max(Duration::from_millis(1))))
+                .ok();
+            let n = match self.stream.read(&mut buf) {
+                Ok(0) => panic!("server closed: {:?}", self.client.error()),
+                Ok(n) => n,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    continue;
+                }
+                Err(e) => panic!("read: {e}"),
+            };
+            self.inbuf.extend_from_slice(&buf[..n]);
+            let used = self
+                .client
+                .handle_input(&self.inbuf, &mut self.fb)
+                .expect("protocol error");
+            self.inbuf.drain(..used);
+        }
+    }
+}
+
+/// A 512-byte master boot record, assembled here by hand (16-bit real mode, loaded at
+/// 0x7c00), that:
+///
+/// 1. programs PIT channel 2 for a square wave (mode 3) of 1193182 / 1193 ≈ 1 kHz and
+///    opens the PC speaker gate (port 0x61 bits 0 and 1), so the speaker sounds for good;
+/// 2. enables interrupts and loops on `int 16h` (AH=1 "check keystroke", AH=0 to consume one)
+///    and `hlt`, so the BIOS keeps handling the keyboard: SeaBIOS updates the keyboard LEDs from
+///    its lock flags on each `int 16h`, which QEMU reports as LED state.
+pub(crate) fn beep_mbr() -> Vec<u8> {
+    let divisor: u16 = 1193;
+    let [lo, hi] = divisor.to_le_bytes();
+    let mut code = vec![
+        0xb0, 0xb6, // mov al, 0b10_11_011_0: channel 2, lobyte/hibyte, mode 3, binary
+        0xe6, 0x43, // out 0x43, al
+        0xb8, lo, hi, // mov ax, divisor
+        0xe6, 0x42, // out 0x42, al (low byte)
+        0x88, 0xe0, // mov al, ah
+        0xe6, 0x42, // out 0x42, al (high byte)
+        0xe4, 0x61, // in al, 0x61
+        0x0c, 0x03, // or al, 3: timer 2 gate + speaker data
+        0xe6, 0x61, // out 0x61, al
+        0xfb, // sti
+        // loop:
+        0xb4, 0x01, // mov ah, 1
+        0xcd, 0x16, // int 0x16 (ZF set: no key)
+        0x74, 0x04, // jz +4 (to hlt)
+        0xb4, 0x00, // mov ah, 0
+        0xcd, 0x16, // int 0x16 (take the key)
+        0xf4, // hlt (until the next interrupt)
+        0xeb, 0xf3, // jmp loop (-13)
+    ];
+    code.resize(510, 0);
+    code.extend_from_slice(&[0x55, 0xaa]);
+    code
+}
+
+#[test]
+fn mbr_layout() {
+    let m = beep_mbr();
+    assert_eq!(m.len(), 512);
+    assert_eq!(&m[510..], [0x55, 0xaa]);
+    // The jump lands on `mov ah, 1`, 13 bytes back from its end.
+    let jmp = m.iter().position(|&b| b == 0xeb).unwrap();
+    assert_eq!(m[jmp + 2 - 13..jmp + 2 - 11], [0xb4, 0x01]);
+}
