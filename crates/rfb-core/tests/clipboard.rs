@@ -3,10 +3,10 @@
 //! Pseudo-Encoding", "ServerCutText", "ClientCutText"); zlib streams are made with flate2 here.
 //! Each exchange is fed all at once, byte by byte and in 7-byte chunks.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use flate2::Compression;
-use flate2::read::ZlibDecoder;
+use flate2::{Decompress, FlushDecompress, Status};
 use flate2::write::ZlibEncoder;
 use rfb_core::clipboard::{Actions, Caps, ClipboardData, ClipboardError, ClipboardEvent, Formats};
 use rfb_core::{Config, Error, Event};
@@ -56,6 +56,18 @@ fn zlib(plain: &[u8]) -> Vec<u8> {
     let mut e = ZlibEncoder::new(Vec::new(), Compression::default());
     e.write_all(plain).unwrap();
     e.finish().unwrap()
+}
+
+/// Inflates a client provide stream: it must end with a sync flush, not the end marker
+/// (LibVNCServer rejects the marker), and hold all of its data.
+fn inflate_sync(z: &[u8]) -> Vec<u8> {
+    let mut d = Decompress::new(true);
+    let mut out = Vec::with_capacity(1 << 16);
+    let st = d.decompress_vec(z, &mut out, FlushDecompress::Sync).unwrap();
+    assert_ne!(st, Status::StreamEnd, "the stream must not be finished");
+    assert_eq!(d.total_in() as usize, z.len());
+    assert_eq!(&z[z.len() - 4..], [0, 0, 0xff, 0xff], "sync flush marker");
+    out
 }
 
 /// A provide body: flags, then the zlib stream of (size, data) pairs.
@@ -221,10 +233,7 @@ fn server_request_is_answered_from_our_clipboard() {
         let len = i32::from_be_bytes(sent[4..8].try_into().unwrap());
         assert_eq!(-len as usize, sent.len() - 8);
         assert_eq!(&sent[8..12], [0x10, 0, 0, 0x01]);
-        let mut plain = Vec::new();
-        ZlibDecoder::new(&sent[12..])
-            .read_to_end(&mut plain)
-            .unwrap();
+        let plain = inflate_sync(&sent[12..]);
         let mut want = be(9).to_vec();
         want.extend_from_slice("x\r\ny €\0".as_bytes());
         assert_eq!(plain, want);
@@ -239,9 +248,7 @@ fn server_request_is_answered_from_our_clipboard() {
         let got = &p.server.captured[3];
         assert_eq!(&got[..4], [6, 0, 0, 0]);
         assert_eq!(&got[8..12], [0x10, 0, 0, 0x01]);
-        let mut plain = Vec::new();
-        ZlibDecoder::new(&tail[..]).read_to_end(&mut plain).unwrap();
-        assert_eq!(plain, want);
+        assert_eq!(inflate_sync(&tail), want);
         assert!(clip_events(&p).contains(&ClipboardEvent::Request(Formats::TEXT | Formats::HTML)));
     }
 }
@@ -499,4 +506,25 @@ fn type_text_sends_key_events() {
     ]
     .concat();
     assert_eq!(p.client.poll_transmit().unwrap(), want);
+}
+
+#[test]
+fn server_without_notify_gets_legacy_text_then_provide() {
+    // LibVNCServer's caps: text up to 1 MiB; request, peek, provide; no notify.
+    let caps = vec![
+        3, 0, 0, 0, 0xff, 0xff, 0xff, 0xf8, // length -8
+        0x17, 0, 0, 0x01, // caps|request|peek|provide, text
+        0x00, 0x10, 0x00, 0x00, // 1 MiB
+    ];
+    let (mut p, r) = session(vec![Send(caps), Expect(CLIENT_CAPS.to_vec())], 1);
+    r.unwrap();
+    p.client.send_clipboard_text("é✓").unwrap();
+    let sent = p.client.poll_transmit().unwrap();
+    assert_eq!(&sent[..10], [6, 0, 0, 0, 0, 0, 0, 2, 0xe9, b'?']);
+    let ext = &sent[10..];
+    assert_eq!(&ext[..4], [6, 0, 0, 0]);
+    assert_eq!(&ext[8..12], [0x10, 0, 0, 1]);
+    let mut want = be(6).to_vec();
+    want.extend_from_slice("é✓\0".as_bytes());
+    assert_eq!(inflate_sync(&ext[12..]), want);
 }

@@ -31,6 +31,14 @@
 //! - **Legacy.** Without the extension (or before the server's caps arrive) text goes out as
 //!   ClientCutText in Latin-1 with LF line ends: CRLF becomes LF and every character outside
 //!   Latin-1 becomes one `?`. Received legacy text is decoded from Latin-1 byte for byte.
+//! - **Sending.** Data goes out as a *provide* when the server's caps accept every format
+//!   present at its size unsolicited, otherwise as a *notify* (TigerVNC announces 0 bytes, so
+//!   it always gets a *notify* and requests the data when an X client asks for it). Each
+//!   *provide* carries its own zlib stream ended by a sync flush rather than the end marker,
+//!   as TigerVNC sends them, because LibVNCServer rejects the end marker. A server whose caps
+//!   accept *provide* but not *notify* (LibVNCServer/x11vnc) gets the text as legacy
+//!   ClientCutText first and the *provide* after: x11vnc drops extended data (no UTF-8 hook)
+//!   but applies the legacy copy.
 //! - **Our clipboard.** The last data given to [`crate::Client::send_clipboard`] is kept to
 //!   answer the server's *request* and *peek*; the server's *request* is answered
 //!   automatically.
@@ -305,6 +313,11 @@ impl Client {
         self.clipboard.server_caps.is_some()
     }
 
+    /// The server's Extended Clipboard caps, once received.
+    pub fn server_clipboard_caps(&self) -> Option<&Caps> {
+        self.clipboard.server_caps.as_ref()
+    }
+
     /// Acts on one complete extended ServerCutText body (after the length field).
     pub(crate) fn handle_extended_clipboard(&mut self, body: &[u8]) {
         let limit = self.config.limits.max_cut_text as usize;
@@ -380,9 +393,7 @@ impl Client {
         let caps = self.clipboard.server_caps.clone();
         self.clipboard.ours = Some(data.clone());
         let Some(caps) = caps else {
-            let mut b = Vec::new();
-            legacy::client_cut_text(&mut b, &to_legacy_text(data.text.as_deref().unwrap_or("")));
-            self.queue(&b);
+            self.queue_legacy_text(&data);
             return Ok(());
         };
         let formats = data.formats().intersect(caps.formats);
@@ -391,15 +402,26 @@ impl Client {
             caps.max_size(f).is_some_and(|max| len <= u64::from(max))
         });
         if caps.actions.contains(Actions::PROVIDE) && fits {
+            if !caps.actions.contains(Actions::NOTIFY) {
+                // LibVNCServer (x11vnc) announces provide without notify, then drops extended
+                // data unless the application installed a UTF-8 hook, which x11vnc does not.
+                // Legacy text first, extended after: such a server keeps the Latin-1 text,
+                // one that handles both ends with the UTF-8 text.
+                self.queue_legacy_text(&data);
+            }
             self.queue_extended(&Message::Provide(data, formats));
         } else if caps.actions.contains(Actions::NOTIFY) {
             self.queue_extended(&Message::Notify(formats));
         } else {
-            let mut b = Vec::new();
-            legacy::client_cut_text(&mut b, &to_legacy_text(data.text.as_deref().unwrap_or("")));
-            self.queue(&b);
+            self.queue_legacy_text(&data);
         }
         Ok(())
+    }
+
+    fn queue_legacy_text(&mut self, data: &ClipboardData) {
+        let mut b = Vec::new();
+        legacy::client_cut_text(&mut b, &to_legacy_text(data.text.as_deref().unwrap_or("")));
+        self.queue(&b);
     }
 
     /// Sets our clipboard to `text` (see [`Client::send_clipboard`]).

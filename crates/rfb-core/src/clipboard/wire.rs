@@ -3,9 +3,7 @@
 //!
 //! Spec: <https://github.com/rfbproto/rfbproto/blob/master/rfbproto.rst#extended-clipboard-pseudo-encoding>
 
-use std::io::Write;
-
-use flate2::{Compression, Decompress, FlushDecompress, Status, write::ZlibEncoder};
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 use super::{Actions, Caps, ClipboardData, ClipboardError, Formats, from_wire_text};
 
@@ -126,6 +124,30 @@ fn inflate_bounded(z: &[u8], limit: usize) -> Result<Vec<u8>, ClipboardError> {
     }
 }
 
+/// Appends `plain` as a zlib stream ended by a sync flush, not by the stream's end marker:
+/// LibVNCServer (x11vnc) treats the inflater's end-of-stream status as an error and drops the
+/// clipboard, and TigerVNC sends its streams the same way, so every peer accepts this form.
+fn deflate_sync(plain: &[u8], out: &mut Vec<u8>) {
+    let mut c = Compress::new(Compression::default(), true);
+    out.reserve(plain.len() / 2 + 64);
+    loop {
+        if out.len() == out.capacity() {
+            out.reserve(out.capacity().max(64));
+        }
+        let consumed = (c.total_in() as usize).min(plain.len());
+        // Compressing into a Vec with spare room cannot fail; stop rather than loop if it did.
+        if c.compress_vec(&plain[consumed..], out, FlushCompress::Sync)
+            .is_err()
+        {
+            return;
+        }
+        // All input taken and room left over: the sync flush is complete.
+        if c.total_in() as usize == plain.len() && out.len() < out.capacity() {
+            return;
+        }
+    }
+}
+
 /// Appends a complete ClientCutText carrying `m` in the extended format (*length* negative).
 pub fn encode(out: &mut Vec<u8>, m: &Message) {
     let mut body = Vec::new();
@@ -143,14 +165,13 @@ pub fn encode(out: &mut Vec<u8>, m: &Message) {
             // Only formats both wanted and present are sent.
             let formats = want.intersect(data.formats());
             body.extend_from_slice(&(formats.0 | Actions::PROVIDE.0).to_be_bytes());
-            let mut z = ZlibEncoder::new(Vec::new(), Compression::default());
+            let mut plain = Vec::new();
             for f in formats.iter() {
                 let bytes = data.wire_bytes(f).unwrap_or_default();
-                // Writing into a Vec cannot fail.
-                let _ = z.write_all(&(bytes.len() as u32).to_be_bytes());
-                let _ = z.write_all(&bytes);
+                plain.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+                plain.extend_from_slice(&bytes);
             }
-            body.extend_from_slice(&z.finish().unwrap_or_default());
+            deflate_sync(&plain, &mut body);
         }
     }
     out.extend_from_slice(&[6, 0, 0, 0]);
