@@ -4,8 +4,10 @@
 #![allow(clippy::disallowed_methods)]
 
 mod addr;
+mod audio;
 mod driver;
 mod info;
+mod keys;
 mod password;
 mod resize;
 mod screenshot;
@@ -76,6 +78,10 @@ enum Command {
     /// Ask the server for a new desktop size and screen layout (SetDesktopSize); prints the
     /// server's answer and fails when it refuses.
     Resize(resize::Args),
+    /// Press and release keys by keysym name and/or physical key (scancodes for QEMU).
+    Key(keys::Args),
+    /// Record the server's audio (QEMU Audio) to a WAV file.
+    Audio(audio::Args),
 }
 
 fn main() -> ExitCode {
@@ -95,6 +101,8 @@ fn main() -> ExitCode {
             Command::Info { server, common } => info::run(&server, &common).await,
             Command::Screenshot(args) => screenshot::run(&args).await,
             Command::Resize(args) => resize::run(&args).await,
+            Command::Key(args) => keys::run(&args).await,
+            Command::Audio(args) => audio::run(&args).await,
         }
     });
     match result {

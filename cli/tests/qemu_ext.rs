@@ -310,3 +310,123 @@ fn xvnc_raw_keyboard_types_by_scancode() {
     tap(&mut c, 0, SC_CAPS_LOCK);
     wait_leds(&mut c, caps(false));
 }
+
+fn rfb() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_rfb"))
+}
+
+/// Runs `rfb ARGS`; returns (success, stdout, stderr).
+fn run_rfb(args: &[&str]) -> (bool, String, String) {
+    let out = rfb().args(args).output().expect("run rfb");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn cli_key_types_by_keysym_and_scancode_into_xvnc() {
+    let Some((x, out)) = typing_xvnc(XvncOptions::new(640, 400).arg("-RawKeyboard")) else {
+        return;
+    };
+    let addr = x.addr();
+    // h by keysym, i by scancode only, Shift+X as a chord by scancode, Return by keysym.
+    let (ok, stdout, stderr) = run_rfb(&[
+        "key",
+        &addr,
+        "h",
+        "@KeyI",
+        "Shift_L@ShiftLeft+x@0x2d",
+        "Return",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("key events: 6 by scancode, 4 by keysym, 0 dropped"),
+        "{stdout}"
+    );
+    let end = Instant::now() + LIMIT;
+    loop {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        if text == "hiX\n" {
+            break;
+        }
+        assert!(Instant::now() < end, "xterm wrote {text:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Bad key names fail before connecting, naming the culprit.
+    let (ok, _, stderr) = run_rfb(&["key", &addr, "NoSuchKeysym"]);
+    assert!(!ok && stderr.contains("NoSuchKeysym"), "{stderr}");
+}
+
+#[test]
+fn cli_key_caps_lock_on_qemu_and_wait_for_the_led() {
+    let Some(q) = beeping_qemu() else { return };
+    let addr = q.addr();
+    let (ok, stdout, stderr) = run_rfb(&["key", &addr, "@CapsLock", "--wait-leds", "caps"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("2 by scancode") && stdout.contains("leds: caps"),
+        "{stdout}"
+    );
+    let (ok, stdout, stderr) =
+        run_rfb(&["key", &addr, "Caps_Lock@CapsLock", "--wait-leds", "none"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("leds: none"), "{stdout}");
+}
+
+#[test]
+fn cli_audio_records_the_qemu_speaker_to_wav() {
+    let Some(q) = beeping_qemu() else { return };
+    let wav = q.dir().join("beep.wav");
+    let wav_arg = wav.to_string_lossy().into_owned();
+    let (ok, stdout, stderr) = run_rfb(&[
+        "audio",
+        &q.addr(),
+        &wav_arg,
+        "--duration",
+        "0.5",
+        "--sample",
+        "u8",
+        "--channels",
+        "1",
+        "--rate",
+        "8000",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("4000 frames"), "{stdout}");
+    let bytes = std::fs::read(&wav).unwrap();
+    assert_eq!(bytes.len(), 44 + 4000);
+    assert_eq!(&bytes[..4], b"RIFF");
+    assert_eq!(&bytes[8..16], b"WAVEfmt ");
+    // PCM, mono, 8000 Hz, 8 bits.
+    assert_eq!(&bytes[20..24], [1, 0, 1, 0]);
+    assert_eq!(u32::from_le_bytes(bytes[24..28].try_into().unwrap()), 8000);
+    assert_eq!(&bytes[34..36], [8, 0]);
+    assert_eq!(u32::from_le_bytes(bytes[40..44].try_into().unwrap()), 4000);
+    let s: Vec<i64> = bytes[44..].iter().map(|&b| i64::from(b)).collect();
+    let (lo, hi) = (*s.iter().min().unwrap(), *s.iter().max().unwrap());
+    assert!(hi - lo >= 64, "silent: {lo}..{hi}");
+    let f = frequency(&s, 8000);
+    assert!((900.0..1100.0).contains(&f), "{f:.0} Hz");
+}
+
+#[test]
+fn cli_audio_without_server_support_fails_cleanly() {
+    let Some(x) = Xvnc::start_or_skip(XvncOptions::new(64, 48)) else {
+        return;
+    };
+    let wav = x.dir().join("none.wav");
+    let (ok, _, stderr) = run_rfb(&[
+        "audio",
+        &x.addr(),
+        &wav.to_string_lossy(),
+        "--duration",
+        "1",
+    ]);
+    assert!(
+        !ok && stderr.contains("does not offer QEMU Audio"),
+        "{stderr}"
+    );
+    assert!(!wav.exists());
+}
