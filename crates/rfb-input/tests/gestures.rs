@@ -464,3 +464,48 @@ fn huge_pinch_is_capped_per_event() {
     assert_eq!(out[1], ctrl(true));
     assert_eq!(out[out.len() - 1], ctrl(false));
 }
+
+#[test]
+fn the_recogniser_alone_reports_phases_and_magnitudes() {
+    use rfb_input::gesture::{GestureEvent, Phase, Recogniser};
+    let ev = |kind, phase, x, y, mx, my| GestureEvent {
+        kind,
+        phase,
+        x,
+        y,
+        magnitude_x: mx,
+        magnitude_y: my,
+    };
+    let drain = |r: &mut Recogniser| std::iter::from_fn(|| r.poll_gesture()).collect::<Vec<_>>();
+    let mut r = Recogniser::new();
+    r.touch_start(1, 10.0, 10.0, ms(0));
+    r.touch_move(1, 70.0, 10.0, ms(10));
+    r.touch_end(1, 80.0, 10.0, ms(20));
+    let d = GestureKind::Drag;
+    assert_eq!(
+        drain(&mut r),
+        [
+            ev(d, Phase::Start, 10.0, 10.0, 0.0, 0.0),
+            ev(d, Phase::Move, 70.0, 10.0, 0.0, 0.0),
+            ev(d, Phase::End, 80.0, 10.0, 0.0, 0.0),
+        ]
+    );
+    r.touch_start(1, 0.0, 0.0, ms(100));
+    r.touch_start(2, 100.0, 0.0, ms(101));
+    r.touch_move(1, 0.0, 60.0, ms(110));
+    r.touch_move(2, 100.0, 80.0, ms(111));
+    let s = GestureKind::TwoDrag;
+    assert_eq!(
+        drain(&mut r),
+        [
+            ev(s, Phase::Start, 50.0, 0.0, 0.0, 0.0),
+            ev(s, Phase::Move, 50.0, 0.0, 0.0, 70.0)
+        ]
+    );
+    r.cancel_all(ms(120));
+    assert_eq!(drain(&mut r), [ev(s, Phase::End, 50.0, 0.0, 0.0, 70.0)]);
+    assert_eq!(
+        (r.active(), r.fingers_down(), r.poll_timeout()),
+        (None, 0, None)
+    );
+}

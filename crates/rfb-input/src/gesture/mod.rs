@@ -38,6 +38,24 @@ use crate::pointer::Pointer;
 ///
 /// Every button this presses is released when its gesture ends, when the touch is
 /// cancelled, and by [`Gestures::cancel_all`]; Control never stays down past one call.
+///
+/// ```
+/// use core::time::Duration;
+/// use rfb_input::{Gestures, Output, PointerEvent};
+///
+/// let ms = Duration::from_millis;
+/// let mut touch = Gestures::new(800, 600);
+/// touch.touch_start(7, 100.0, 100.0, ms(0)); // `Touch.identifier`, element px
+/// touch.touch_end(7, 101.0, 100.0, ms(90));
+/// let clicks: Vec<Output> = std::iter::from_fn(|| touch.poll_output()).collect();
+/// let at = |mask| Output::Pointer(PointerEvent { x: 101, y: 100, mask });
+/// assert_eq!(clicks, [at(1), at(0)]); // a tap is a left click
+///
+/// touch.touch_start(7, 100.0, 100.0, ms(2000));
+/// assert_eq!(touch.poll_timeout(), Some(ms(3000))); // arm a timer for the long press
+/// touch.handle_timeout(ms(3000));
+/// assert_eq!(touch.poll_output(), Some(Output::Pointer(PointerEvent { x: 100, y: 100, mask: 4 })));
+/// ```
 #[derive(Debug)]
 pub struct Gestures {
     rec: Recogniser,
