@@ -49,6 +49,12 @@ pub fn feed(client: &mut Client, fb: &mut Framebuffer, data: &[u8], sizes: &[u8]
         }
         while client.poll_transmit().is_some() {}
         while let Some(ev) = client.poll_event() {
+            // Turn QEMU audio on once the server allows it, so audio data is delivered (not
+            // only dropped) under fuzzing too.
+            if let Event::Audio(rfb_core::AudioEvent::Supported) = ev {
+                let _ = client.set_audio_format(rfb_core::AudioFormat::CD);
+                let _ = client.enable_audio();
+            }
             if let Event::CredentialsRequired(_) = ev {
                 let _ = client.supply_credentials(&Credentials {
                     username: Some("u".into()),
