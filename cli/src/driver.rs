@@ -135,7 +135,7 @@ impl Session {
     }
 
     /// Sends everything the client queued.
-    async fn flush(&mut self) -> anyhow::Result<()> {
+    pub(crate) async fn flush(&mut self) -> anyhow::Result<()> {
         while let Some(bytes) = self.client.poll_transmit() {
             if let Some(r) = self.recorder.as_mut() {
                 r.frame(Direction::FromClient, &bytes)?;

@@ -5,6 +5,7 @@
 
 mod addr;
 mod audio;
+mod clipboard;
 mod driver;
 mod info;
 mod keys;
@@ -78,6 +79,11 @@ enum Command {
     /// Ask the server for a new desktop size and screen layout (SetDesktopSize); prints the
     /// server's answer and fails when it refuses.
     Resize(resize::Args),
+    /// Get or set the server's clipboard text.
+    #[command(subcommand)]
+    Clipboard(clipboard::ClipboardCommand),
+    /// Type text on the server as key presses (for servers without a clipboard, e.g. QEMU).
+    Type(clipboard::TypeArgs),
     /// Press and release keys by keysym name and/or physical key (scancodes for QEMU).
     Key(keys::Args),
     /// Record the server's audio (QEMU Audio) to a WAV file.
@@ -101,6 +107,8 @@ fn main() -> ExitCode {
             Command::Info { server, common } => info::run(&server, &common).await,
             Command::Screenshot(args) => screenshot::run(&args).await,
             Command::Resize(args) => resize::run(&args).await,
+            Command::Clipboard(cmd) => clipboard::run(&cmd).await,
+            Command::Type(args) => clipboard::type_text(&args).await,
             Command::Key(args) => keys::run(&args).await,
             Command::Audio(args) => audio::run(&args).await,
         }

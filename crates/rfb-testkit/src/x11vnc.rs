@@ -60,6 +60,8 @@ pub struct X11vncOptions {
     pub height: u32,
     /// Let x11vnc paint or send the pointer (default `false`: `-nocursor`).
     pub show_cursor: bool,
+    /// Let x11vnc exchange the X selections with clients (default `false`: `-nosel`).
+    pub selection: bool,
     /// More arguments for `x11vnc`, after the ones this crate sets.
     pub extra_args: Vec<String>,
 }
@@ -71,8 +73,15 @@ impl X11vncOptions {
             width,
             height,
             show_cursor: false,
+            selection: false,
             extra_args: Vec::new(),
         }
+    }
+
+    /// Lets x11vnc exchange the X selections (PRIMARY, CLIPBOARD, CUT_BUFFER0) with clients.
+    pub fn with_selection(mut self) -> Self {
+        self.selection = true;
+        self
     }
 
     /// Lets x11vnc show the pointer (painted in, or as a cursor pseudo-encoding).
@@ -113,13 +122,15 @@ impl X11vncOptions {
             "-noxdamage",
             // No client-side cache: it makes the framebuffer 11 times as tall.
             "-noncache",
-            // No clipboard or bell traffic in the tests' sessions.
-            "-nosel",
+            // No bell traffic in the tests' sessions (nor clipboard, unless asked for below).
             "-nobell",
         ]
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
+        if !self.selection {
+            args.push("-nosel".into());
+        }
         if !self.show_cursor {
             args.push("-nocursor".into());
         }
