@@ -6,6 +6,7 @@
 // The workspace clippy.toml bans clocks for the core tier; xtask is internal and times its steps.
 #![allow(clippy::disallowed_methods)]
 
+mod dist;
 mod fuzz;
 mod keysymgen;
 mod tiers;
@@ -25,6 +26,7 @@ commands:
   ci [-- <cargo test args>]    the same as `test` (CI scripts call it)
   check-tiers                  enforce the core/driver/internal dependency rules (ARCHITECTURE.md)
   fuzz-replay                  replay fuzz/corpus/<target> and fuzz each target briefly
+  dist                         build web/dist (the wasm client and app; needs wasm-bindgen-cli)
   gen-keysyms [--check]        regenerate rfb-keysym's tables (--check: fail if stale)
 
 environment:
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         "check-tiers" => no_args(command, rest).and_then(|()| tiers::check_tiers()),
         "fuzz-replay" => no_args(command, rest).and_then(|()| fuzz::replay()),
         "gen-keysyms" => keysymgen::run(rest),
+        "dist" => no_args(command, rest).and_then(|()| dist::dist()),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())

@@ -1,0 +1,208 @@
+// The protocol engine: one wasm `Session` (rfb-core + decoders) and the canvas it paints.
+//
+// It runs inside the dedicated worker (rfb-worker.js, with an OffscreenCanvas) or, with
+// `worker: false`, on the main thread (with the page's canvas). Both talk to rfb.js through
+// the same messages, so the two modes differ only in where this file runs.
+//
+// The wasm framebuffer is the only truth: after each batch of input, the damaged rectangles
+// are copied to the canvas with putImageData from an ImageData that views wasm memory
+// directly (rebuilt when memory grows, which detaches the old buffer).
+
+export class Engine {
+    /**
+     * @param {object} wasm      the instance exports (`memory`)
+     * @param {Function} Session the wasm-bindgen Session class
+     * @param {object} options   session options (shared, repeaterID, qualityLevel, ...)
+     * @param {OffscreenCanvas|HTMLCanvasElement} canvas
+     * @param {(msg: object, transfer?: Transferable[]) => void} post  to rfb.js
+     */
+    constructor(wasm, Session, options, canvas, post) {
+        this._wasm = wasm;
+        this._post = post;
+        this._canvas = canvas;
+        this._ctx = canvas.getContext('2d', { alpha: false });
+        this._session = new Session(options, performance.now());
+        this._image = null; // ImageData over wasm memory
+        this._timer = null;
+        this._closed = false;
+        this._pending = []; // bytes received while a frame is being painted
+        this._snapshotTimer = null;
+    }
+
+    /** One message from rfb.js. */
+    handle(m) {
+        if (this._closed && m.type !== 'snapshot') {
+            return;
+        }
+        const s = this._session;
+        switch (m.type) {
+            case 'data':
+                try {
+                    s.feed(new Uint8Array(m.data), performance.now());
+                } catch (e) {
+                    this._flush();
+                    this._close(String(e && e.message || e));
+                    return;
+                }
+                break;
+            case 'eof':
+                s.eof();
+                break;
+            case 'input': {
+                const ops = m.ops;
+                for (let i = 0; i + 3 < ops.length; i += 4) {
+                    if (ops[i] === 0) {
+                        s.send_key(ops[i + 1] >>> 0, ops[i + 2], ops[i + 3] !== 0);
+                    } else {
+                        s.send_pointer(ops[i + 1], ops[i + 2], ops[i + 3]);
+                    }
+                }
+                break;
+            }
+            case 'credentials':
+                try {
+                    s.send_credentials(m.username ?? undefined, m.password ?? undefined,
+                                       m.target ?? undefined);
+                } catch (e) {
+                    this._post({ type: 'error', message: String(e && e.message || e) });
+                }
+                break;
+            case 'clipboard':
+                s.clipboard_paste_from(m.text);
+                break;
+            case 'quality':
+                s.set_quality_level(m.level);
+                break;
+            case 'compression':
+                s.set_compression_level(m.level);
+                break;
+            case 'snapshot':
+                this._sendSnapshot(m.id);
+                return;
+            case 'close':
+                this._close(null);
+                return;
+            default:
+                return;
+        }
+        this._flush();
+    }
+
+    /** Sends queued bytes, dispatches events, paints damage, re-arms the timer. */
+    _flush() {
+        const s = this._session;
+        const out = s.take_output();
+        if (out) {
+            const buf = out.buffer.byteLength === out.byteLength ? out.buffer : out.slice().buffer;
+            this._post({ type: 'send', data: buf }, [buf]);
+        }
+        for (let ev = s.poll_event(); ev !== undefined; ev = s.poll_event()) {
+            if (ev.type === 'connect' || ev.type === 'resize') {
+                this._resize(ev.width, ev.height);
+            }
+            if (ev.type === 'cursor') {
+                const rgba = ev.rgba;
+                this._post({ type: 'event', event: ev }, [rgba.buffer]);
+                continue;
+            }
+            this._post({ type: 'event', event: ev });
+            if (ev.type === 'disconnect') {
+                this._closed = true;
+            }
+        }
+        const damage = s.take_damage();
+        if (damage.length) {
+            this._paint(damage);
+            this._post({ type: 'update', rects: damage.length / 4 });
+        }
+        this._arm();
+    }
+
+    _resize(w, h) {
+        if (this._canvas.width !== w || this._canvas.height !== h) {
+            this._canvas.width = w;
+            this._canvas.height = h;
+        }
+        this._image = null;
+    }
+
+    /** The ImageData over the framebuffer, rebuilt after a resize or memory growth. */
+    _view() {
+        const s = this._session;
+        const w = s.fb_width();
+        const h = s.fb_height();
+        if (w === 0 || h === 0) {
+            return null;
+        }
+        const buffer = this._wasm.memory.buffer;
+        const ptr = s.fb_ptr();
+        const img = this._image;
+        if (!img || img.width !== w || img.height !== h || img.data.buffer !== buffer ||
+            img.data.byteOffset !== ptr) {
+            this._image = new ImageData(new Uint8ClampedArray(buffer, ptr, w * h * 4), w, h);
+        }
+        return this._image;
+    }
+
+    _paint(damage) {
+        const img = this._view();
+        if (!img) {
+            return;
+        }
+        if (this._canvas.width !== img.width || this._canvas.height !== img.height) {
+            this._resize(img.width, img.height);
+            this._ctx.putImageData(this._view(), 0, 0);
+            return;
+        }
+        for (let i = 0; i + 3 < damage.length; i += 4) {
+            const w = damage[i + 2];
+            const h = damage[i + 3];
+            if (w > 0 && h > 0) {
+                this._ctx.putImageData(img, 0, 0, damage[i], damage[i + 1], w, h);
+            }
+        }
+    }
+
+    /** The whole framebuffer as an RGBA copy (for getImageData/toDataURL in worker mode). */
+    _sendSnapshot(id) {
+        const img = this._view();
+        if (!img) {
+            this._post({ type: 'snapshot', id, width: 0, height: 0, data: null });
+            return;
+        }
+        const copy = img.data.slice();
+        this._post({ type: 'snapshot', id, width: img.width, height: img.height,
+                     data: copy.buffer }, [copy.buffer]);
+    }
+
+    _arm() {
+        if (this._timer !== null) {
+            clearTimeout(this._timer);
+            this._timer = null;
+        }
+        if (this._closed) {
+            return;
+        }
+        const due = this._session.timeout_ms();
+        if (due >= 0) {
+            this._timer = setTimeout(() => {
+                this._timer = null;
+                this._session.handle_timeout(performance.now());
+                this._flush();
+            }, Math.max(0, due - performance.now()));
+        }
+    }
+
+    _close(reason) {
+        if (this._closed) {
+            return;
+        }
+        this._closed = true;
+        if (this._timer !== null) {
+            clearTimeout(this._timer);
+        }
+        if (reason !== null) {
+            this._post({ type: 'event', event: { type: 'disconnect', clean: false, reason } });
+        }
+    }
+}

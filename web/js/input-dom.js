@@ -1,0 +1,239 @@
+// DOM events → the wasm Input state machines (rfb-keysym, rfb-input) → the engine.
+//
+// Keyboard: a focused, visually hidden textarea is the keyboard target. `keydown` goes to the
+// keyboard state machine; when it consumes the key we preventDefault, so no text event
+// follows. When it does not (Dead, Process, Unidentified), the browser's own text arrives
+// through `beforeinput` (insertText: virtual keyboards, dictation) or `compositionend` (IME,
+// macOS dead keys) and is typed from there. That is the one rule that keeps a character from
+// being sent twice.
+
+export function detectPlatform() {
+    const p = (navigator.userAgentData && navigator.userAgentData.platform) ||
+        navigator.platform || '';
+    const ua = navigator.userAgent || '';
+    if (/Win/i.test(p)) return 'windows';
+    if (/iPhone|iPad|iPod/i.test(p) || (/Mac/i.test(p) && navigator.maxTouchPoints > 1)) {
+        return 'ios';
+    }
+    if (/Mac/i.test(p)) return 'mac';
+    if (/Android/i.test(ua)) return 'android';
+    if (/CrOS/i.test(ua)) return 'chromeos';
+    if (/Linux|X11|BSD/i.test(p)) return 'linux';
+    return 'other';
+}
+
+function lockState(e, name) {
+    if (typeof e.getModifierState !== 'function') return -1;
+    return e.getModifierState(name) ? 1 : 0;
+}
+
+export class DomInput {
+    constructor(rfb, input, canvas, screen) {
+        this._rfb = rfb;
+        this._input = input;
+        this._canvas = canvas;
+        this._screen = screen;
+        this._attached = false;
+        this._timer = null;
+        this._listeners = [];
+
+        const sink = document.createElement('textarea');
+        sink.setAttribute('autocapitalize', 'off');
+        sink.setAttribute('autocomplete', 'off');
+        sink.setAttribute('spellcheck', 'false');
+        sink.setAttribute('tabindex', '-1');
+        sink.setAttribute('aria-label', 'Remote keyboard input');
+        Object.assign(sink.style, {
+            position: 'absolute', left: '0', top: '0', width: '1px', height: '1px',
+            opacity: '0', border: '0', padding: '0', resize: 'none', overflow: 'hidden',
+            pointerEvents: 'none', caretColor: 'transparent',
+        });
+        screen.appendChild(sink);
+        this._sink = sink;
+    }
+
+    /** Starts listening (after ServerInit). */
+    attach() {
+        if (this._attached) return;
+        this._attached = true;
+        const on = (el, type, fn, opts) => {
+            el.addEventListener(type, fn, opts);
+            this._listeners.push([el, type, fn, opts]);
+        };
+        const sink = this._sink;
+        on(sink, 'keydown', (e) => this._keyDown(e));
+        on(sink, 'keyup', (e) => this._keyUp(e));
+        on(sink, 'beforeinput', (e) => this._beforeInput(e));
+        on(sink, 'compositionend', (e) => this._compositionEnd(e));
+        on(sink, 'blur', () => this._blurred());
+        on(window, 'blur', () => this._blurred());
+
+        const c = this._canvas;
+        on(c, 'mousedown', (e) => this._mouseDown(e));
+        on(window, 'mouseup', (e) => this._mouseUp(e));
+        on(c, 'mousemove', (e) => this._mouseMove(e));
+        on(c, 'wheel', (e) => this._wheel(e), { passive: false });
+        on(c, 'contextmenu', (e) => e.preventDefault());
+        on(c, 'touchstart', (e) => this._touch(e, 'start'), { passive: false });
+        on(c, 'touchmove', (e) => this._touch(e, 'move'), { passive: false });
+        on(c, 'touchend', (e) => this._touch(e, 'end'), { passive: false });
+        on(c, 'touchcancel', (e) => this._touch(e, 'cancel'), { passive: false });
+        this.focus();
+    }
+
+    detach() {
+        for (const [el, type, fn, opts] of this._listeners) {
+            el.removeEventListener(type, fn, opts);
+        }
+        this._listeners = [];
+        this._attached = false;
+        if (this._timer !== null) {
+            clearTimeout(this._timer);
+            this._timer = null;
+        }
+    }
+
+    focus(options) {
+        this._sink.focus(options || { preventScroll: true });
+    }
+
+    blur() {
+        this._sink.blur();
+    }
+
+    releaseAll() {
+        this._input.blur(performance.now());
+        this._flush();
+    }
+
+    _active() {
+        return this._attached && !this._rfb._viewOnly;
+    }
+
+    _keyDown(e) {
+        if (!this._active()) return;
+        const consumed = this._input.key_down(
+            e.key || '', e.code || '', e.location || 0, !!e.repeat,
+            !!e.isComposing || e.keyCode === 229,
+            lockState(e, 'CapsLock'), lockState(e, 'NumLock'), performance.now());
+        if (consumed) {
+            e.preventDefault();
+            e.stopPropagation();
+        }
+        this._flush();
+    }
+
+    _keyUp(e) {
+        if (!this._active()) return;
+        if (this._input.key_up(e.key || '', e.code || '', e.location || 0, performance.now())) {
+            e.preventDefault();
+            e.stopPropagation();
+        }
+        this._flush();
+    }
+
+    _beforeInput(e) {
+        if (!this._active()) return;
+        // Composition text is taken once, at compositionend.
+        if (e.isComposing || e.inputType === 'insertCompositionText') return;
+        if ((e.inputType === 'insertText' || e.inputType === 'insertReplacementText') && e.data) {
+            this._input.text(e.data, performance.now());
+            this._flush();
+        } else if (e.inputType === 'insertLineBreak' || e.inputType === 'insertParagraph') {
+            this._input.text('\n', performance.now());
+            this._flush();
+        } else if (e.inputType === 'deleteContentBackward') {
+            this._input.text('\b', performance.now());
+            this._flush();
+        }
+        e.preventDefault();
+        this._sink.value = '';
+    }
+
+    _compositionEnd(e) {
+        if (!this._active()) return;
+        if (e.data) {
+            this._input.text(e.data, performance.now());
+            this._flush();
+        }
+        this._sink.value = '';
+    }
+
+    _blurred() {
+        if (!this._attached) return;
+        this._input.blur(performance.now());
+        this._flush();
+    }
+
+    _mouseDown(e) {
+        if (this._rfb._focusOnClick) this.focus();
+        if (!this._active()) return;
+        e.preventDefault();
+        const [x, y] = this._pos(e);
+        this._input.button_down(e.button, x, y, performance.now());
+        this._flush();
+    }
+
+    _mouseUp(e) {
+        if (!this._active()) return;
+        const [x, y] = this._pos(e);
+        this._input.button_up(e.button, x, y, performance.now());
+        this._flush();
+    }
+
+    _mouseMove(e) {
+        if (!this._active()) return;
+        const [x, y] = this._pos(e);
+        this._input.pointer_move(x, y, performance.now());
+        this._flush();
+    }
+
+    _wheel(e) {
+        if (!this._active()) return;
+        e.preventDefault();
+        const [x, y] = this._pos(e);
+        this._input.wheel(e.deltaX, e.deltaY, e.deltaMode, x, y, performance.now());
+        this._flush();
+    }
+
+    _touch(e, phase) {
+        if (this._rfb._focusOnClick && phase === 'start') this.focus();
+        if (!this._active()) return;
+        e.preventDefault();
+        const now = performance.now();
+        for (const t of e.changedTouches) {
+            const [x, y] = this._pos(t);
+            if (phase === 'start') this._input.touch_start(t.identifier, x, y, now);
+            else if (phase === 'move') this._input.touch_move(t.identifier, x, y, now);
+            else if (phase === 'end') this._input.touch_end(t.identifier, x, y, now);
+            else this._input.touch_cancel(t.identifier, now);
+        }
+        this._flush();
+    }
+
+    /** Client coordinates → element pixels of the canvas (the Input transform does the rest). */
+    _pos(e) {
+        const r = this._canvas.getBoundingClientRect();
+        return [e.clientX - r.left, e.clientY - r.top];
+    }
+
+    /** Relays what the state machines produced, and re-arms their timer. */
+    _flush() {
+        const ops = this._input.poll();
+        if (ops.length) {
+            this._rfb._sendInput(ops);
+        }
+        if (this._timer !== null) {
+            clearTimeout(this._timer);
+            this._timer = null;
+        }
+        const due = this._input.timeout_ms();
+        if (due >= 0) {
+            this._timer = setTimeout(() => {
+                this._timer = null;
+                this._input.handle_timeout(performance.now());
+                this._flush();
+            }, Math.max(0, due - performance.now()));
+        }
+    }
+}

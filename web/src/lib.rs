@@ -1,0 +1,44 @@
+//! The browser VNC client's WebAssembly half.
+//!
+//! Compiled only for `wasm32` (on other targets this crate is empty so the workspace builds).
+//! `rfb.js` (in `web/js/`) loads the module once, instantiates it on the main thread for input
+//! ([`Input`]: the keyboard, pointer and touch state machines, which must answer `keydown`
+//! synchronously) and in a dedicated module worker for the protocol ([`Session`]: rfb-core and
+//! the decoders, writing into the framebuffer that is the only truth for the picture). With
+//! `worker: false` one instance does both on the main thread.
+//!
+//! The JS side reads pixels through a view over wasm memory at [`Session::fb_ptr`], rebuilt
+//! whenever the memory grows; no `unsafe` is needed on this side.
+#![cfg(target_arch = "wasm32")]
+#![forbid(unsafe_code)]
+
+mod convert;
+mod input;
+mod rng;
+mod session;
+
+pub use input::Input;
+pub use session::Session;
+
+use wasm_bindgen::prelude::*;
+
+/// VNC Authentication's response to `challenge` for `password` (noVNC's `RFB.genDES`).
+#[wasm_bindgen(js_name = genDES)]
+pub fn gen_des(password: &str, challenge: &[u8]) -> Result<Vec<u8>, JsError> {
+    let challenge: [u8; 16] = challenge
+        .try_into()
+        .map_err(|_| JsError::new("the VNC challenge is 16 bytes"))?;
+    Ok(rfb_core::security::vnc_auth_response(&challenge, password).to_vec())
+}
+
+/// The keysym for one character (`rfb_keysym::keysym_from_char`).
+#[wasm_bindgen(js_name = keysymFromChar)]
+pub fn keysym_from_char(c: char) -> u32 {
+    rfb_keysym::keysym_from_char(c)
+}
+
+/// The XT scancode of a DOM `code`, or -1.
+#[wasm_bindgen(js_name = xtScancode)]
+pub fn xt_scancode(code: &str) -> i32 {
+    rfb_keysym::xt_scancode(code).map_or(-1, i32::from)
+}

@@ -1,0 +1,219 @@
+//! The protocol side: rfb-core plus the framebuffer, fed with bytes from the socket.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use js_sys::Reflect;
+use rfb_core::{Client, Config, Credentials, Error, Event};
+use rfb_encodings::Framebuffer;
+use wasm_bindgen::prelude::*;
+
+use crate::convert;
+use crate::rng::BrowserRng;
+
+fn ms(now_ms: f64) -> Duration {
+    Duration::from_secs_f64((now_ms.max(0.0)) / 1000.0)
+}
+
+fn js_err(e: &Error) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// One RFB connection: bytes in, bytes/events/damage out, pixels in wasm memory.
+#[wasm_bindgen]
+pub struct Session {
+    client: Client,
+    fb: Framebuffer,
+    /// Received bytes the core has not consumed yet (less than one message step).
+    inbuf: Vec<u8>,
+    events: VecDeque<JsValue>,
+    /// Damaged rectangles as x, y, w, h quadruples, in wire order.
+    damage: Vec<u32>,
+}
+
+/// Reads an optional property of the options object.
+fn opt(options: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(options, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// A new connection. `options` takes noVNC's `shared`, `repeaterID`, and our
+    /// `qualityLevel`/`compressionLevel` (0–9).
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: &JsValue, now_ms: f64) -> Session {
+        let mut config = Config::default();
+        if let Some(v) = opt(options, "shared") {
+            config.shared = v.as_bool().unwrap_or(true);
+        }
+        if let Some(id) = opt(options, "repeaterID").and_then(|v| v.as_string())
+            && !id.is_empty()
+        {
+            config.repeater_id = Some(id);
+        }
+        let mut client = Client::new(config, ms(now_ms), Box::new(BrowserRng));
+        // Levels are queued and sent once connected.
+        let quality = opt(options, "qualityLevel").and_then(|v| v.as_f64());
+        let compression = opt(options, "compressionLevel").and_then(|v| v.as_f64());
+        let _ = client.set_quality_level(quality.map(|q| q.clamp(0.0, 9.0) as u8));
+        let _ = client.set_compress_level(compression.map(|c| c.clamp(0.0, 9.0) as u8));
+        Session {
+            client,
+            fb: Framebuffer::new(0, 0),
+            inbuf: Vec::new(),
+            events: VecDeque::new(),
+            damage: Vec::new(),
+        }
+    }
+
+    /// Bytes from the server. A fatal protocol error is returned (and also queued as a
+    /// `disconnect` event with its reason).
+    pub fn feed(&mut self, data: &[u8], now_ms: f64) -> Result<(), JsError> {
+        self.inbuf.extend_from_slice(data);
+        let mut start = 0;
+        let result = loop {
+            if start == self.inbuf.len() {
+                break Ok(());
+            }
+            match self.client.handle_input(&self.inbuf[start..], &mut self.fb) {
+                Ok(0) => break Ok(()),
+                Ok(n) => start += n,
+                Err(e) => break Err(e),
+            }
+            self.drain_events();
+        };
+        self.inbuf.drain(..start);
+        let _ = self.client.handle_timeout(ms(now_ms));
+        self.drain_events();
+        result.map_err(|e| js_err(&e))
+    }
+
+    /// The server closed the connection.
+    pub fn eof(&mut self) {
+        let _ = self.client.handle_eof(self.inbuf.len());
+        self.drain_events();
+    }
+
+    /// Bytes to send to the server, all queued messages concatenated.
+    pub fn take_output(&mut self) -> Option<Vec<u8>> {
+        let mut out: Option<Vec<u8>> = None;
+        while let Some(bytes) = self.client.poll_transmit() {
+            match &mut out {
+                Some(o) => o.extend_from_slice(&bytes),
+                None => out = Some(bytes),
+            }
+        }
+        out
+    }
+
+    /// The next event object, or `undefined`.
+    pub fn poll_event(&mut self) -> JsValue {
+        self.events.pop_front().unwrap_or(JsValue::UNDEFINED)
+    }
+
+    /// Damaged rectangles since the last call, as `[x, y, w, h, ...]`.
+    pub fn take_damage(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.damage)
+    }
+
+    /// Address of the RGBA framebuffer in wasm memory (`width * 4` bytes per row).
+    pub fn fb_ptr(&self) -> u32 {
+        self.fb.data().as_ptr() as usize as u32
+    }
+
+    /// Framebuffer width.
+    pub fn fb_width(&self) -> u32 {
+        u32::from(self.fb.width())
+    }
+
+    /// Framebuffer height.
+    pub fn fb_height(&self) -> u32 {
+        u32::from(self.fb.height())
+    }
+
+    /// When `handle_timeout` is due, in the same milliseconds as `now_ms`, or -1.
+    pub fn timeout_ms(&self) -> f64 {
+        self.client
+            .poll_timeout()
+            .map_or(-1.0, |d| d.as_secs_f64() * 1000.0)
+    }
+
+    /// The driver's clock reached `now_ms`.
+    pub fn handle_timeout(&mut self, now_ms: f64) {
+        let _ = self.client.handle_timeout(ms(now_ms));
+        self.drain_events();
+    }
+
+    /// Answers `credentialsrequired`.
+    pub fn send_credentials(
+        &mut self,
+        username: Option<String>,
+        password: Option<String>,
+        target: Option<String>,
+    ) -> Result<(), JsError> {
+        let creds = Credentials {
+            username,
+            password,
+            target,
+        };
+        let r = self.client.supply_credentials(&creds);
+        self.drain_events();
+        r.map_err(|e| js_err(&e))
+    }
+
+    /// A key press or release: the QEMU extended key event when the server supports it and
+    /// `scancode` ≥ 0, otherwise a KeyEvent (dropped when `keysym` is 0).
+    pub fn send_key(&mut self, keysym: u32, scancode: i32, down: bool) {
+        if let Ok(sc) = u16::try_from(scancode) {
+            let _ = self.client.send_key_scancode(keysym, sc, down);
+        } else if keysym != 0 {
+            let _ = self.client.send_key(keysym, down);
+        }
+    }
+
+    /// A pointer event with an RFB button mask (bits 7+ need ExtendedMouseButtons).
+    pub fn send_pointer(&mut self, x: u16, y: u16, mask: u16) {
+        let _ = self.client.send_pointer_buttons(mask, x, y);
+    }
+
+    /// Changes the JPEG quality level (0–9) at run time.
+    pub fn set_quality_level(&mut self, level: u8) {
+        let _ = self.client.set_quality_level(Some(level.min(9)));
+    }
+
+    /// Changes the compression level (0–9) at run time.
+    pub fn set_compression_level(&mut self, level: u8) {
+        let _ = self.client.set_compress_level(Some(level.min(9)));
+    }
+
+    /// Sends clipboard text to the server.
+    pub fn clipboard_paste_from(&mut self, text: &str) {
+        let _ = self.client.send_clipboard_text(text);
+    }
+
+    /// Whether the session is past ServerInit.
+    pub fn connected(&self) -> bool {
+        self.client.is_connected()
+    }
+
+    fn drain_events(&mut self) {
+        while let Some(ev) = self.client.poll_event() {
+            if let Event::FramebufferUpdated { damage } = &ev {
+                for r in damage {
+                    self.damage.extend([
+                        u32::from(r.x),
+                        u32::from(r.y),
+                        u32::from(r.width),
+                        u32::from(r.height),
+                    ]);
+                }
+                continue;
+            }
+            if let Some(js) = convert::event(ev) {
+                self.events.push_back(js);
+            }
+        }
+    }
+}

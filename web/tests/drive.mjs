@@ -1,0 +1,117 @@
+// Drives headless Chromium through a JSON list of steps (argv[2]) for the browser tests in
+// proxy/tests/web_client.rs. Each step prints one `ok <op> ...` line; any failure exits 1.
+// Steps:
+//   {op:'goto', url}                       load a page
+//   {op:'wait', expr, timeout?}           poll a JS expression in the page until truthy
+//   {op:'eval', expr}                      print `ok eval <JSON of the result>`
+//   {op:'canvas', out}                     PNG screenshot of the screen canvas (real pixels)
+//   {op:'snapshot', out}                   rfb.snapshot() raw RGBA + `ok snapshot W H`
+//   {op:'keys', events:[{type,key,code,text?,location?,modifiers?}]}  CDP key events
+//   {op:'insertText', text}                CDP Input.insertText (IME commit / virtual keyboard)
+//   {op:'type', text}                      page.keyboard.type (US layout)
+//   {op:'mouse', action, x?, y?, button?, dx?, dy?}  move/down/up/click/wheel at canvas coords
+//   {op:'sleep', ms}
+//   {op:'resize', width, height}           set the page's viewport size
+//   {op:'screenshot', out}                 full-page PNG (an artifact for people)
+
+import { chromium } from '@PLAYWRIGHT@';
+import { writeFileSync } from 'node:fs';
+
+const steps = JSON.parse(process.argv[2]);
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
+                                        args: ARGS });
+let code = 0;
+try {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 850 } });
+  page.on('pageerror', (e) => console.log('[pageerror]', e.message));
+  page.on('console', (m) => console.log('[console]', m.type(), m.text()));
+  const cdp = await page.context().newCDPSession(page);
+  const canvasBox = async () => {
+    const b = await page.locator('#screen canvas').boundingBox();
+    if (!b) throw new Error('no canvas');
+    return b;
+  };
+  for (const s of steps) {
+    switch (s.op) {
+      case 'goto':
+        await page.goto(s.url, { waitUntil: 'load', timeout: 20000 });
+        break;
+      case 'wait':
+        await page.waitForFunction(s.expr, null, { timeout: s.timeout || 20000, polling: 50 });
+        break;
+      case 'eval': {
+        const v = await page.evaluate(s.expr);
+        console.log('ok eval', JSON.stringify(v));
+        continue;
+      }
+      case 'canvas':
+        await page.locator('#screen canvas').screenshot({ path: s.out });
+        break;
+      case 'screenshot':
+        await page.screenshot({ path: s.out });
+        break;
+      case 'snapshot': {
+        const r = await page.evaluate(async () => {
+          const img = await window.rfb.snapshot();
+          const d = img.data;
+          let str = '';
+          for (let i = 0; i < d.length; i += 0x8000) {
+            str += String.fromCharCode.apply(null, d.subarray(i, i + 0x8000));
+          }
+          return { w: img.width, h: img.height, b64: btoa(str) };
+        });
+        writeFileSync(s.out, Buffer.from(r.b64, 'base64'));
+        console.log('ok snapshot', r.w, r.h);
+        continue;
+      }
+      case 'keys':
+        for (const e of s.events) {
+          const down = e.type === 'down';
+          await cdp.send('Input.dispatchKeyEvent', {
+            type: down ? (e.text ? 'keyDown' : 'rawKeyDown') : 'keyUp',
+            key: e.key, code: e.code, text: down ? e.text : undefined,
+            unmodifiedText: down ? e.text : undefined, location: e.location || 0,
+            modifiers: e.modifiers || 0, windowsVirtualKeyCode: e.keyCode || 0,
+          });
+        }
+        break;
+      case 'insertText':
+        await cdp.send('Input.insertText', { text: s.text });
+        break;
+      case 'type':
+        await page.keyboard.type(s.text, { delay: 20 });
+        break;
+      case 'mouse': {
+        const b = await canvasBox();
+        const x = b.x + (s.x || 0);
+        const y = b.y + (s.y || 0);
+        if (s.action === 'move') await page.mouse.move(x, y);
+        else if (s.action === 'down') await page.mouse.down({ button: s.button || 'left' });
+        else if (s.action === 'up') await page.mouse.up({ button: s.button || 'left' });
+        else if (s.action === 'click') await page.mouse.click(x, y, { button: s.button || 'left' });
+        else if (s.action === 'wheel') {
+          await page.mouse.move(x, y);
+          await page.mouse.wheel(s.dx || 0, s.dy || 0);
+        }
+        break;
+      }
+      case 'sleep':
+        await page.waitForTimeout(s.ms);
+        break;
+      case 'resize':
+        await page.setViewportSize({ width: s.width, height: s.height });
+        break;
+      default:
+        throw new Error('unknown step ' + s.op);
+    }
+    console.log('ok', s.op);
+  }
+} catch (e) {
+  console.log('FAILED:', e && e.stack || e);
+  code = 1;
+} finally {
+  await browser.close();
+}
+process.exit(code);

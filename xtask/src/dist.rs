@@ -1,0 +1,117 @@
+//! `cargo xtask dist`: builds `web/dist`, the browser client and app.
+//!
+//! 1. `cargo build -p rfb-web --release --target wasm32-unknown-unknown` in its own target
+//!    directory (`target/wasm`), so it never invalidates the host build's artifacts;
+//! 2. the `wasm-bindgen` CLI, whose version must equal the `wasm-bindgen` crate pinned in
+//!    `web/Cargo.toml`, writes the JS glue to `web/dist/pkg`;
+//! 3. `wasm-opt -O2`, when it is installed (optional);
+//! 4. `web/js/*` and `web/app/*` are copied next to it.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::{Result, cargo, run_status, show, workspace_root};
+
+/// The wasm-bindgen version `web/Cargo.toml` pins (`=x.y.z`).
+fn pinned_wasm_bindgen(root: &Path) -> Result<String> {
+    let manifest = std::fs::read_to_string(root.join("web/Cargo.toml"))
+        .map_err(|e| format!("cannot read web/Cargo.toml: {e}"))?;
+    manifest
+        .lines()
+        .find_map(|l| {
+            let l = l.trim();
+            let rest = l.strip_prefix("wasm-bindgen")?.trim_start();
+            let rest = rest.strip_prefix('=')?.trim();
+            let v = rest.trim_matches('"').strip_prefix('=')?;
+            Some(v.to_string())
+        })
+        .ok_or_else(|| "web/Cargo.toml does not pin wasm-bindgen as \"=x.y.z\"".to_string())
+}
+
+fn cli_version() -> Option<String> {
+    let out = Command::new("wasm-bindgen")
+        .arg("--version")
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace().nth(1).map(str::to_string)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+    let entries =
+        std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let path = entry.path();
+        let dest = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_dir(&path, &dest)?;
+        } else {
+            std::fs::copy(&path, &dest)
+                .map_err(|e| format!("cannot copy {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The `dist` command.
+pub(crate) fn dist() -> Result<()> {
+    let root = workspace_root();
+    let pinned = pinned_wasm_bindgen(&root)?;
+    match cli_version() {
+        Some(v) if v == pinned => {}
+        found => {
+            return Err(format!(
+                "wasm-bindgen CLI {} found, {pinned} needed\n  fix: cargo install wasm-bindgen-cli --version {pinned}",
+                found.as_deref().unwrap_or("not")
+            ));
+        }
+    }
+    run_status(cargo().args([
+        "build",
+        "-p",
+        "rfb-web",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--target-dir",
+        "target/wasm",
+    ]))
+    .map_err(|e| format!("{e}\n  fix: rustup target add wasm32-unknown-unknown"))?;
+
+    let dist = root.join("web/dist");
+    let _ = std::fs::remove_dir_all(&dist);
+    let pkg = dist.join("pkg");
+    let wasm = root.join("target/wasm/wasm32-unknown-unknown/release/rfb_web.wasm");
+    let mut bindgen = Command::new("wasm-bindgen");
+    bindgen
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&pkg)
+        .arg(&wasm);
+    run_status(&mut bindgen)?;
+
+    let out_wasm = pkg.join("rfb_web_bg.wasm");
+    if Command::new("wasm-opt").arg("--version").output().is_ok() {
+        let mut opt = Command::new("wasm-opt");
+        opt.args([
+            "-O2",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "-o",
+        ])
+        .arg(&out_wasm)
+        .arg(&out_wasm);
+        if let Err(e) = run_status(&mut opt) {
+            eprintln!(
+                "dist: {} failed, keeping the unoptimised wasm: {e}",
+                show(&opt)
+            );
+        }
+    }
+    copy_dir(&root.join("web/js"), &dist)?;
+    copy_dir(&root.join("web/app"), &dist)?;
+    let size = std::fs::metadata(&out_wasm).map(|m| m.len()).unwrap_or(0);
+    println!("dist: wrote {} (wasm {} KiB)", dist.display(), size / 1024);
+    Ok(())
+}
