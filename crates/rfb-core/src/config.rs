@@ -53,8 +53,11 @@ impl Config {
     /// The pseudo-encodings the client always adds after the pixel encodings: Cursor (the
     /// client draws the pointer, so servers stop painting it into the framebuffer),
     /// DesktopSize and LastRect, then ExtendedDesktopSize, DesktopName, Fence,
-    /// ContinuousUpdates, ExtendedMouseButtons, PointerPos, xvp and Extended Clipboard, then
-    /// QEMU's Extended Key Event, LED State (and VMware's) and Audio ([`crate::qemu`]).
+    /// ContinuousUpdates, ExtendedMouseButtons, PointerPos, xvp, QEMU's Extended Key Event,
+    /// LED State (and VMware's) and Audio ([`crate::qemu`]), and Extended Clipboard.
+    ///
+    /// Extended Clipboard stays last: x11vnc (LibVNCServer) ignored the client's cut text when
+    /// the QEMU pseudo-encodings followed it (`cli/tests/clipboard.rs` shows it).
     pub const DEFAULT_PSEUDO: &'static [Encoding] = &[
         Encoding::Cursor,
         Encoding::DesktopSize,
@@ -66,11 +69,11 @@ impl Config {
         Encoding::ExtendedMouseButtons,
         Encoding::PointerPos,
         Encoding::Xvp,
-        Encoding::ExtendedClipboard,
         Encoding::QemuExtendedKeyEvent,
         Encoding::QemuLedState,
         crate::qemu::VMWARE_LED_STATE,
         Encoding::QemuAudio,
+        Encoding::ExtendedClipboard,
     ];
 
     /// `pixel` encodings followed by [`Config::DEFAULT_PSEUDO`].
