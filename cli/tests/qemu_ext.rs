@@ -7,8 +7,9 @@
 //!   calling the BIOS keyboard service, so SeaBIOS mirrors its lock flags onto the keyboard
 //!   LEDs. The speaker is bound to the VNC server's audio capture (`-audiodev none,id=snd
 //!   -machine pcspk-audiodev=snd -vnc ...,audiodev=snd`), so the client receives real PCM.
-//! - TigerVNC Xvnc 1.12 acknowledges -258 and reports LED State (-261) too; it maps keys by
-//!   keysym unless started with `-RawKeyboard`, when the XT keycode decides.
+//! - TigerVNC Xvnc 1.12 acknowledges -258 and reports LED State (-261, or VMware's form when
+//!   only that is offered) too; it maps keys by keysym unless started with `-RawKeyboard`,
+//!   when the XT keycode decides.
 
 // Tests wait on real processes, so they read the real clock; the ban is for core crates.
 #![allow(clippy::disallowed_methods)]
@@ -19,7 +20,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use qemu_peer::{Conn, beep_mbr};
-use rfb_core::{AudioEvent, AudioFormat, Event, KeySent, LedState, SampleFormat};
+use rfb_core::{AudioEvent, AudioFormat, Event, KeySent, LedSource, LedState, SampleFormat};
 use rfb_testkit::peer;
 use rfb_testkit::qemu::Qemu;
 use rfb_testkit::xvnc::{Xvnc, XvncOptions};
@@ -429,4 +430,32 @@ fn cli_audio_without_server_support_fails_cleanly() {
         "{stderr}"
     );
     assert!(!wav.exists());
+}
+
+#[test]
+fn xvnc_uses_the_vmware_led_form_when_only_that_is_offered() {
+    let Some(x) = Xvnc::start_or_skip(XvncOptions::new(64, 48)) else {
+        return;
+    };
+    let mut config = rfb_core::Config::default();
+    config
+        .encodings
+        .retain(|e| *e != rfb_encodings::Encoding::QemuLedState);
+    let mut c = Conn::connect_with(&x.addr(), config);
+    let vmware = |ev: &[Event], caps_on: bool| {
+        has(
+            ev,
+            |e| matches!(e, Event::LedState { state, source: LedSource::Vmware } if state.caps_lock == caps_on),
+        )
+    };
+    assert!(c.until(LIMIT, |ev| vmware(ev, false)), "{:?}", c.events);
+    tap(&mut c, XK_CAPS_LOCK, SC_CAPS_LOCK);
+    assert!(c.until(LIMIT, |ev| vmware(ev, true)), "{:?}", c.events);
+    assert!(!has(&c.events, |e| matches!(
+        e,
+        Event::LedState {
+            source: LedSource::Qemu,
+            ..
+        }
+    )));
 }

@@ -25,15 +25,16 @@ pub(crate) struct Conn {
 impl Conn {
     /// Connects to `addr` with the default configuration (security None).
     pub(crate) fn connect(addr: &str) -> Self {
+        Self::connect_with(addr, Config::default())
+    }
+
+    /// Connects to `addr` with `config` (security None).
+    pub(crate) fn connect_with(addr: &str, config: Config) -> Self {
         let stream = TcpStream::connect(addr).expect("connect");
         stream.set_nodelay(true).ok();
         Self {
             stream,
-            client: Client::new(
-                Config::default(),
-                Duration::ZERO,
-                Box::new(TestRng::default()),
-            ),
+            client: Client::new(config, Duration::ZERO, Box::new(TestRng::default())),
             fb: Framebuffer::default(),
             inbuf: Vec::new(),
             events: Vec::new(),
