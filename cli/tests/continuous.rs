@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use ext_driver::Conn;
 use rfb_core::{Config, Event, FenceFlags};
+use rfb_encodings::PixelFormat;
 use rfb_testkit::Image;
 use rfb_testkit::xvnc::{Xvnc, XvncOptions};
 
@@ -154,4 +155,48 @@ fn xvnc_desktop_name_change() {
         c.events
     );
     assert_eq!(c.client.server_info().unwrap().name, "renamed by test");
+}
+
+/// Pixel-format changes while continuous updates stream in from a busy screen: each change is
+/// fenced (BlockBefore | SyncNext), so no update is decoded in the wrong format (which would
+/// desynchronise the stream and fail here), and the final picture equals the X server's.
+#[test]
+fn xvnc_pixel_format_changes_under_continuous_updates() {
+    let Some(x) = desktop() else { return };
+    let pid = x.spawn(
+        "xterm",
+        &[
+            "-geometry",
+            "40x10+0+0",
+            "-fn",
+            "fixed",
+            "+sb",
+            "-e",
+            "seq",
+            "1000000000",
+        ],
+    );
+    let mut c = Conn::connect(x.port(), Config::default());
+    assert!(c.until(LIMIT, |e| *e == Event::ContinuousUpdatesStarted));
+    for pf in [
+        PixelFormat::RGB565,
+        PixelFormat::BGR233,
+        PixelFormat::RGB565,
+        PixelFormat::RGBX8888,
+    ] {
+        c.client.set_pixel_format(pf).unwrap();
+        // Several updates in each format (the busy xterm keeps them coming).
+        let mut n = 0;
+        assert!(c.until(LIMIT, |e| {
+            n += usize::from(matches!(e, Event::FramebufferUpdated { .. }));
+            n >= 5
+        }));
+        assert_eq!(c.client.server_info().unwrap().pixel_format, pf);
+    }
+    // Stop the scrolling, then the picture must converge exactly (32 bpp again).
+    let _ = std::process::Command::new("kill")
+        .arg(pid.to_string())
+        .status();
+    x.settle();
+    assert!(converge(&mut c, &x), "final picture");
 }

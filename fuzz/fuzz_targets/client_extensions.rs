@@ -13,7 +13,9 @@ use rfb_encodings::{Framebuffer, PixelFormat};
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sel, rest)) = data.split_first() else { return };
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
     let config = Config {
         update_pipeline: sel & 3,
         continuous_updates: sel & 4 != 0,
@@ -32,9 +34,22 @@ fuzz_target!(|data: &[u8]| {
     let (stream, api) = rest.split_at(rest.len().saturating_sub(34));
     let sizes = [(sel >> 3) + 1];
     common::feed(&mut c, &mut fb, stream, &sizes);
-    let u16_at = |i: usize| u16::from_be_bytes([api.get(i).copied().unwrap_or(0), api.get(i + 1).copied().unwrap_or(0)]);
+    let u16_at = |i: usize| {
+        u16::from_be_bytes([
+            api.get(i).copied().unwrap_or(0),
+            api.get(i + 1).copied().unwrap_or(0),
+        ])
+    };
     let screens: Vec<Screen> = (0..usize::from(u16_at(0) % 3))
-        .map(|k| Screen::new(u32::from(u16_at(2 + 8 * k)), u16_at(4 + 8 * k), u16_at(6 + 8 * k), u16_at(8 + 8 * k), u16_at(10 + 8 * k)))
+        .map(|k| {
+            Screen::new(
+                u32::from(u16_at(2 + 8 * k)),
+                u16_at(4 + 8 * k),
+                u16_at(6 + 8 * k),
+                u16_at(8 + 8 * k),
+                u16_at(10 + 8 * k),
+            )
+        })
         .collect();
     let _ = c.set_desktop_size(u16_at(26), u16_at(28), &screens);
     let _ = c.send_fence(FenceFlags(u32::from(u16_at(30))), &api[..api.len().min(3)]);

@@ -538,6 +538,10 @@ impl Client {
     /// call it between updates (no request outstanding), as the spec advises.
     pub fn set_pixel_format(&mut self, pf: PixelFormat) -> Result<(), Error> {
         self.require_session()?;
+        if self.ext.flow.fence_supported {
+            // Synchronised with a fence, so in-flight updates still decode (see crate::fence).
+            return self.set_pixel_format_fenced(pf);
+        }
         self.decoders
             .set_pixel_format(pf)
             .map_err(|source| Error::PixelFormat {

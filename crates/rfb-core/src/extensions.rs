@@ -51,10 +51,13 @@ impl Client {
                 self.on_end_of_continuous_updates();
                 Some(1)
             }
-            248 => parse_server_fence(input, &mut needed).map(|(n, f)| {
-                self.on_server_fence(f);
-                n
-            }),
+            248 => match parse_server_fence(input, &mut needed) {
+                Some((n, f)) => {
+                    self.on_server_fence(f)?;
+                    Some(n)
+                }
+                None => None,
+            },
             250 => parse_xvp(input, &mut needed).map(|(n, m)| {
                 self.on_xvp(m);
                 n

@@ -11,10 +11,16 @@
 //! Without continuous updates, [`crate::Config::update_pipeline`] incremental requests are kept
 //! outstanding.
 //!
+//! When the server supports Fence, a pixel-format change is synchronised as the spec's
+//! SyncNext section describes: ClientFence(BlockBefore | SyncNext) followed by SetPixelFormat;
+//! updates keep being decoded in the old format until the fence's response arrives, because
+//! everything before the response was encoded before the change took effect. Then the whole
+//! framebuffer is requested again (non-incremental), as TigerVNC's viewer does.
+//!
 //! Spec: <https://github.com/rfbproto/rfbproto/blob/master/rfbproto.rst#clientfence>,
 //! <https://github.com/rfbproto/rfbproto/blob/master/rfbproto.rst#enablecontinuousupdates>
 
-use rfb_encodings::Rect;
+use rfb_encodings::{PixelFormat, Rect};
 
 use crate::client::Client;
 use crate::error::Error;
@@ -71,6 +77,9 @@ pub fn enable_continuous_updates(out: &mut Vec<u8>, enable: bool, area: Rect) {
     }
 }
 
+/// Payload of the fence that synchronises a pixel-format change (not reported as an event).
+const PIXEL_FORMAT_FENCE: &[u8] = b"rfb-core:pixel-format";
+
 /// Length of a ServerFence before the payload, type byte included.
 const FENCE_HEADER_LEN: usize = 9;
 
@@ -109,18 +118,20 @@ pub(crate) struct Flow {
     /// Incremental requests sent by the automatic policy and not yet answered (a server that
     /// merges requests makes this an overestimate, which only delays a top-up, never stops it).
     pub in_flight: u32,
+    /// A SetPixelFormat sent after a SyncNext fence, applied when the fence is answered.
+    pub pending_format: Option<PixelFormat>,
 }
 
 impl Client {
     /// Handles a ServerFence: answers requests at once (this client applies messages in
     /// order, so BlockBefore, BlockAfter and SyncNext are met by answering immediately) and
     /// reports responses to the client's own fences.
-    pub(crate) fn on_server_fence(&mut self, fence: ParsedFence) {
+    pub(crate) fn on_server_fence(&mut self, fence: ParsedFence) -> Result<(), Error> {
         let first = !self.ext.flow.fence_supported;
         self.ext.flow.fence_supported = true;
         let Some((flags, payload)) = fence else {
             self.events.push_back(Event::FenceIgnored);
-            return;
+            return Ok(());
         };
         if flags.contains(FenceFlags::REQUEST) {
             let mut b = Vec::with_capacity(FENCE_HEADER_LEN + payload.len());
@@ -131,6 +142,10 @@ impl Client {
                 &payload,
             );
             self.queue(&b);
+        } else if payload == PIXEL_FORMAT_FENCE {
+            if let Some(pf) = self.ext.flow.pending_format.take() {
+                self.apply_pixel_format(pf)?;
+            }
         } else {
             self.events
                 .push_back(Event::FenceResponse { flags, payload });
@@ -138,6 +153,48 @@ impl Client {
         if first {
             self.maybe_enable_continuous();
         }
+        Ok(())
+    }
+
+    /// SetPixelFormat behind a SyncNext fence (the server supports Fence): the decoders
+    /// switch when the fence is answered. A second change before that replaces the first.
+    pub(crate) fn set_pixel_format_fenced(&mut self, pf: PixelFormat) -> Result<(), Error> {
+        pf.validate().map_err(|source| Error::PixelFormat {
+            message: "SetPixelFormat",
+            source,
+        })?;
+        let mut b = Vec::with_capacity(FENCE_HEADER_LEN + PIXEL_FORMAT_FENCE.len() + 20);
+        let flags = FenceFlags::REQUEST | FenceFlags::BLOCK_BEFORE | FenceFlags::SYNC_NEXT;
+        client_fence(&mut b, flags, PIXEL_FORMAT_FENCE);
+        msg::set_pixel_format(&mut b, &pf);
+        self.queue(&b);
+        self.ext.flow.pending_format = Some(pf);
+        Ok(())
+    }
+
+    fn apply_pixel_format(&mut self, pf: PixelFormat) -> Result<(), Error> {
+        self.decoders
+            .set_pixel_format(pf)
+            .map_err(|source| Error::PixelFormat {
+                message: "SetPixelFormat",
+                source,
+            })?;
+        if let Some(info) = self.info.as_mut() {
+            info.pixel_format = pf;
+        }
+        // What is on screen was decoded in the old format (perhaps fewer colours): ask for all
+        // of it again, as TigerVNC's viewer does. Servers honour this even under continuous
+        // updates.
+        if self.config.auto_update {
+            let mut b = Vec::with_capacity(10);
+            msg::framebuffer_update_request(
+                &mut b,
+                false,
+                Rect::new(0, 0, self.width, self.height),
+            );
+            self.queue(&b);
+        }
+        Ok(())
     }
 
     /// Handles EndOfContinuousUpdates: the first one announces support; later ones confirm a

@@ -589,3 +589,59 @@ fn truncated_extension_messages_are_errors_at_eof() {
         assert!(p.client.handle_eof(left).is_err(), "{m:?}");
     }
 }
+
+#[test]
+fn pixel_format_change_is_fenced_when_the_server_supports_fences() {
+    for chunk in CHUNKINGS {
+        let (mut p, r) = session(
+            vec![Send(SERVER_FENCE_REQ.to_vec()), Expect(fence_answer())],
+            chunk,
+        );
+        r.unwrap();
+        p.client.set_pixel_format(PixelFormat::RGB565).unwrap();
+        let mut want = vec![248, 0, 0, 0, 0x80, 0, 0, 0x05, 21];
+        want.extend_from_slice(b"rfb-core:pixel-format");
+        want.extend([0, 0, 0, 0]);
+        want.extend_from_slice(&PixelFormat::RGB565.to_bytes());
+        // An update encoded before the change (32 bpp), the fence's answer, one after (16 bpp).
+        let mut old = script::fbu(1);
+        old.extend(script::rect(0, 0, 1, 1, 0));
+        old.extend([10, 20, 30, 0]);
+        let mut answer = vec![248, 0, 0, 0, 0, 0, 0, 0x05, 21];
+        answer.extend_from_slice(b"rfb-core:pixel-format");
+        let mut new = script::fbu(1);
+        new.extend(script::rect(1, 0, 1, 1, 0));
+        new.extend([0x00, 0xf8]); // pure red in RGB565, little-endian
+        p.server.extend(vec![
+            Expect(want),
+            Send(old),
+            Expect(request(true, 8, 6)),
+            Send(answer),
+            Expect(request(false, 8, 6)), // everything again, in the new format
+            Send(new),
+            Expect(request(true, 8, 6)),
+        ]);
+        p.drive().unwrap();
+        assert!(p.server.finished(), "chunk {chunk}");
+        assert_eq!(
+            p.fb.pixel(0, 0),
+            Some([10, 20, 30, 255]),
+            "old format until the answer"
+        );
+        assert_eq!(
+            p.fb.pixel(1, 0),
+            Some([255, 0, 0, 255]),
+            "new format after it"
+        );
+        assert_eq!(
+            p.client.server_info().unwrap().pixel_format,
+            PixelFormat::RGB565
+        );
+        assert!(
+            !p.events
+                .iter()
+                .any(|e| matches!(e, Event::FenceResponse { .. })),
+            "the internal fence is not reported"
+        );
+    }
+}
