@@ -18,6 +18,8 @@ APT_PACKAGES=(
   xfonts-base x11-xserver-utils x11-apps xterm
   # Moving windows for CopyRect tests (xdotool), xwininfo/xprop (x11-utils).
   xdotool x11-utils
+  # xkbbell rings the X bell for the Bell test (cli/tests/continuous.rs).
+  x11-xkb-utils
   # x11vnc on a virtual X server: the second real VNC server of the encoding tests
   # (cli/tests/encodings.rs), which speaks CoRRE, Zlib and ZYWRLE that Xvnc lacks.
   x11vnc xvfb

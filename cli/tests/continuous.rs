@@ -1,4 +1,4 @@
-//! Fence, ContinuousUpdates, DesktopName and update pipelining against a real TigerVNC Xvnc
+//! Fence, ContinuousUpdates, DesktopName, Bell and update pipelining against a real TigerVNC Xvnc
 //! (started by each test on its own display and port), through `rfb-core` directly: these
 //! are visible as core events, which the CLI does not print.
 
@@ -199,4 +199,18 @@ fn xvnc_pixel_format_changes_under_continuous_updates() {
         .status();
     x.settle();
     assert!(converge(&mut c, &x), "final picture");
+}
+
+/// Bell (server message 2): `xkbbell` on the X server reaches the client as Event::Bell.
+#[test]
+fn xvnc_bell() {
+    let Some(x) = desktop() else { return };
+    let mut c = Conn::connect(x.port(), Config::default());
+    assert!(c.until(LIMIT, |e| matches!(e, Event::FramebufferUpdated { .. })));
+    x.run("xkbbell", &[]);
+    assert!(
+        c.until(LIMIT, |e| *e == Event::Bell),
+        "events: {:?}",
+        c.events
+    );
 }
