@@ -2,7 +2,8 @@
 //! `rfb-core`'s default list. It moves the client's pointer with PointerPos (-232) when the
 //! pointer moves on the X server; it sends its one-screen ExtendedDesktopSize layout, refuses
 //! SetDesktopSize (x11vnc installs no resize hook) and reports a RandR resize of the X server
-//! (`-xrandr`); it announces neither Fence nor ContinuousUpdates.
+//! (`-xrandr`), with plain DesktopSize (-223) when ExtendedDesktopSize is not offered; it
+//! announces neither Fence nor ContinuousUpdates.
 
 // Tests wait on real processes, so they read the real clock; the ban is for core crates.
 #![allow(clippy::disallowed_methods)]
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use ext_driver::Conn;
 use rfb_core::{Config, Event, ResizeReason, ResizeStatus};
+use rfb_encodings::Encoding;
 use rfb_testkit::x11vnc::{X11vnc, X11vncOptions};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -54,32 +56,7 @@ fn x11vnc_layout_refusal_and_xrandr_resize_reported() {
         Event::ScreenLayout(l) if l.reason == ResizeReason::ThisClient && l.status == ResizeStatus::Prohibited
     )));
     assert_eq!(c.client.framebuffer_size(), (320, 240));
-    // A RandR mode change on the X server (Xvfb has only its start-up mode and cannot grow,
-    // so a smaller mode is added first) reaches the client as a new size.
-    for args in [
-        &[
-            "--newmode",
-            "200x150",
-            "1",
-            "200",
-            "200",
-            "200",
-            "200",
-            "150",
-            "150",
-            "150",
-            "150",
-        ][..],
-        &["--addmode", "screen", "200x150"],
-        &["--output", "screen", "--mode", "200x150"],
-    ] {
-        let out = x.command("xrandr").args(args).output().expect("xrandr");
-        assert!(
-            out.status.success(),
-            "xrandr {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    shrink_to_200x150(&x);
     assert!(
         c.until(LIMIT, |e| *e
             == Event::Resized {
@@ -98,4 +75,63 @@ fn x11vnc_layout_refusal_and_xrandr_resize_reported() {
         e,
         Event::ScreenLayout(l) if l.reason == ResizeReason::Server && (l.width, l.height) == (200, 150)
     )));
+}
+
+/// With only the plain DesktopSize pseudo-encoding offered, the same RandR change arrives as a
+/// DesktopSize (-223) rectangle: a resize without any layout.
+#[test]
+fn x11vnc_desktop_size_without_extended_desktop_size() {
+    let opts = X11vncOptions::new(320, 240).arg("-xrandr");
+    let Some(x) = X11vnc::start_or_skip_with(opts) else {
+        return;
+    };
+    let config = Config {
+        encodings: Config::default()
+            .encodings
+            .into_iter()
+            .filter(|e| *e != Encoding::ExtendedDesktopSize)
+            .collect(),
+        ..Config::default()
+    };
+    let mut c = Conn::connect(x.port(), config);
+    assert!(c.until(LIMIT, |e| matches!(e, Event::FramebufferUpdated { .. })));
+    shrink_to_200x150(&x);
+    assert!(c.until(LIMIT, |e| *e
+        == Event::Resized {
+            width: 200,
+            height: 150
+        }));
+    assert_eq!((c.fb.width(), c.fb.height()), (200, 150));
+    assert!(!c.events.iter().any(|e| matches!(e, Event::ScreenLayout(_))));
+    assert!(c.client.decode_stats().rects_of(Encoding::DesktopSize) >= 1);
+}
+
+/// A RandR mode change on the X server: Xvfb has only its start-up mode and cannot grow, so a
+/// smaller mode is added first.
+fn shrink_to_200x150(x: &X11vnc) {
+    let modeline = [
+        "--newmode",
+        "200x150",
+        "1",
+        "200",
+        "200",
+        "200",
+        "200",
+        "150",
+        "150",
+        "150",
+        "150",
+    ];
+    for args in [
+        &modeline[..],
+        &["--addmode", "screen", "200x150"],
+        &["--output", "screen", "--mode", "200x150"],
+    ] {
+        let out = x.command("xrandr").args(args).output().expect("xrandr");
+        assert!(
+            out.status.success(),
+            "xrandr {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
