@@ -193,3 +193,21 @@ fn qemu_reports_its_layout_and_answers_set_desktop_size() {
     assert_eq!(answer, ResizeStatus::InvalidLayout);
     assert_eq!(c.client.framebuffer_size(), (w, h));
 }
+
+/// QEMU with virtio-vga: the display supports guest-driven resizing, so QEMU forwards the
+/// request to the guest (status 4, "request forwarded"). With no guest driver nothing
+/// follows: `rfb resize` prints the status and fails when its timeout ends.
+#[test]
+fn qemu_virtio_vga_forwards_set_desktop_size() {
+    if !rfb_testkit::peer::require_all(&["qemu-system-x86_64"]) {
+        return;
+    }
+    let q = Qemu::start_with_files(&["-vga", "virtio"], "", |_| Ok(())).expect("QEMU starts");
+    let (out, so, se) = run(rfb().args(["resize", &q.addr(), "800x600", "--timeout", "10"]));
+    assert!(!out.status.success(), "stdout {so}");
+    assert!(so.contains("status: request forwarded"), "{so}");
+    assert!(
+        se.contains("the server forwarded the request but no resize followed"),
+        "{se}"
+    );
+}
