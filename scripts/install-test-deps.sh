@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."  # the repository root, so rustup sees any rust-toolchai
 
 # cargo-fuzz for `cargo xtask fuzz-replay` (checked with `cargo info cargo-fuzz`, 2026-11-25).
 CARGO_FUZZ_VERSION=0.13.2
+# wasm-bindgen CLI for `cargo xtask dist`: must equal the `wasm-bindgen = "=x.y.z"` pin in
+# web/Cargo.toml (read from there, so the two cannot drift).
+WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' web/Cargo.toml)
 
 # Debian packages, installed only when missing. Never list a package that is already
 # installed: `apt-get install` would upgrade it (gotcha G1 in shared/peers/README.md).
@@ -130,6 +133,20 @@ cargo_fuzz() {
   cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 }
 
+wasm_bindgen_cli() {
+  local bin=${CARGO_HOME:-$HOME/.cargo}/bin/wasm-bindgen have=""
+  if [ -x "$bin" ]; then
+    have=$("$bin" --version 2>/dev/null || true)
+  fi
+  if [ "$have" = "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+    echo "$have is installed"
+    return
+  fi
+  echo "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (found: ${have:-none}); about 2 minutes on 2 cores"
+  # Not --locked: the mirror lacks the exact webpki-roots its lockfile wants (peers gotcha G12).
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+}
+
 # Third-party clients and proxies the tests drive, in target/peers (ignored by git, kept with
 # the build cache): a Python venv (websockify as pip installs it with numpy, the websockets
 # client, vncdotool, jwcrypto for JWT tokens we did not mint) and node packages (npm noVNC
@@ -178,10 +195,11 @@ step "qemu-system-x86 (backports)" qemu_backports
 step "rustfmt, clippy" rust_components
 step "nightly toolchain" nightly_toolchain
 step "cargo-fuzz $CARGO_FUZZ_VERSION" cargo_fuzz
+step "wasm-bindgen-cli $WASM_BINDGEN_VERSION" wasm_bindgen_cli
 step "python tools (venv)" python_tools
 step "node tools" node_tools
 # --- Later issues: add further tools as `step "name" function` lines here (pip, npm,
-# --- wasm-bindgen-cli at the crate's version, ...), each skipping itself when present.
+# --- ...), each skipping itself when present.
 
 echo "install-test-deps: timing"
 printf '%s\n' "${SUMMARY[@]}"

@@ -11,13 +11,15 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{Proc, copy_dir, output_within, start_proxy, temp_dir};
 use rfb_testkit::Image;
 use rfb_testkit::harness::TestRng;
 use rfb_testkit::net::{free_port, wait_for_port};
@@ -28,103 +30,6 @@ use rfb_ws::{CloseCode, HeadLimits, Limits, Role, WsConnection, WsEvent};
 
 const W: u32 = 400;
 const H: u32 = 300;
-
-/// A process we started, stopped by its PID on drop. `group`: it was made the leader of a new
-/// process group (websockify forks a child per connection), and the whole group is stopped.
-struct Proc {
-    child: Child,
-    group: bool,
-}
-
-impl Proc {
-    fn spawn(cmd: &mut Command, group: bool) -> Self {
-        if group {
-            cmd.process_group(0);
-        }
-        let child = cmd
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
-        Self { child, group }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if self.group {
-            // The group id is the leader's PID: this reaches websockify's forked children too.
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", self.child.id())])
-                .stderr(Stdio::null())
-                .status();
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn proxy_bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_rfb-proxy"))
-}
-
-/// Starts rfb-proxy with `args`; `port` is the one they make it listen on.
-fn start_proxy(args: &[String], port: u16, log: &Path) -> Proc {
-    let p = Proc::spawn(
-        proxy_bin()
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log).expect("log file")),
-        false,
-    );
-    assert!(
-        wait_for_port(port, Duration::from_secs(20)),
-        "rfb-proxy did not listen on {port}"
-    );
-    p
-}
-
-/// Waits for `child` at most `limit`, killing it when the time is up; returns its output.
-fn output_within(mut cmd: Command, limit: Duration) -> (bool, String, String) {
-    let dir = std::env::temp_dir();
-    let tag = format!("{}-{:?}", std::process::id(), std::thread::current().id())
-        .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "");
-    let (out_path, err_path) = (
-        dir.join(format!("rfb-peers-{tag}.out")),
-        dir.join(format!("rfb-peers-{tag}.err")),
-    );
-    let mut p = Proc::spawn(
-        cmd.stdout(std::fs::File::create(&out_path).unwrap())
-            .stderr(std::fs::File::create(&err_path).unwrap()),
-        false,
-    );
-    let deadline = Instant::now() + limit;
-    let ok = loop {
-        if let Some(st) = p.child.try_wait().expect("try_wait") {
-            break st.success();
-        }
-        if Instant::now() > deadline {
-            break false;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    drop(p);
-    let out = std::fs::read_to_string(&out_path).unwrap_or_default();
-    let err = std::fs::read_to_string(&err_path).unwrap_or_default();
-    let _ = std::fs::remove_file(&out_path);
-    let _ = std::fs::remove_file(&err_path);
-    (ok, out, err)
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rfb-proxy-peers-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn rss_kib(pid: u32) -> u64 {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
@@ -295,18 +200,6 @@ fn browser_peers() -> Option<PathBuf> {
         return None;
     }
     Some(node)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 /// A web root of ours: the page, the shot script, and a copy of the noVNC package (a copy,

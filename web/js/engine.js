@@ -76,6 +76,16 @@ export class Engine {
             case 'compression':
                 s.set_compression_level(m.level);
                 break;
+            case 'resize':
+                try {
+                    s.request_resize(m.width, m.height);
+                } catch (e) {
+                    this._post({ type: 'error', message: String(e && e.message || e) });
+                }
+                break;
+            case 'xvp':
+                s.xvp(m.op);
+                break;
             case 'snapshot':
                 this._sendSnapshot(m.id);
                 return;

@@ -90,7 +90,8 @@ export default class RFB extends EventTarget {
         const sessionOptions = {
             shared: options.shared !== false,
             repeaterID: options.repeaterID || '',
-            qualityLevel: this._qualityLevel,
+            // `lossless: true` (ours) sends no quality level, so Tight never turns to JPEG.
+            qualityLevel: options.lossless ? undefined : this._qualityLevel,
             compressionLevel: this._compressionLevel,
         };
         const canOffscreen = typeof Worker !== 'undefined' &&

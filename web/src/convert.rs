@@ -1,7 +1,8 @@
 //! Core events as plain JS objects (`{type: "connect", ...}`), posted as-is from the worker.
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use rfb_core::Event;
+use rfb_core::clipboard::ClipboardEvent;
+use rfb_core::{Event, XvpMessage};
 use wasm_bindgen::JsValue;
 
 /// A JS object from key/value pairs.
@@ -69,6 +70,42 @@ pub(crate) fn event(ev: Event) -> Option<JsValue> {
         Event::Bell => obj(&[("type", s("bell"))]),
         Event::ClipboardText(text) => obj(&[("type", s("clipboard")), ("text", s(&text))]),
         Event::DesktopName(name) => obj(&[("type", s("desktopname")), ("name", s(&name))]),
+        Event::Clipboard(ClipboardEvent::Provide(data)) => {
+            let text = data.text?;
+            obj(&[("type", s("clipboard")), ("text", s(&text))])
+        }
+        Event::ScreenLayout(change) => {
+            let screens = Array::new();
+            for sc in &change.screens {
+                screens.push(&obj(&[
+                    ("id", n(sc.id)),
+                    ("x", n(sc.x)),
+                    ("y", n(sc.y)),
+                    ("width", n(sc.width)),
+                    ("height", n(sc.height)),
+                ]));
+            }
+            obj(&[
+                ("type", s("screenlayout")),
+                ("reason", s(&format!("{:?}", change.reason))),
+                ("status", s(&format!("{:?}", change.status))),
+                ("applies", JsValue::from_bool(change.applies())),
+                ("width", n(change.width)),
+                ("height", n(change.height)),
+                ("screens", screens.into()),
+            ])
+        }
+        Event::Xvp(XvpMessage::Init { .. }) => obj(&[
+            ("type", s("capabilities")),
+            ("capabilities", obj(&[("power", JsValue::TRUE)])),
+        ]),
+        Event::Xvp(XvpMessage::Fail { .. }) => obj(&[("type", s("xvpfailed"))]),
+        Event::LedState { state, .. } => obj(&[
+            ("type", s("leds")),
+            ("caps", n(i32::from(state.caps_lock))),
+            ("num", n(i32::from(state.num_lock))),
+            ("scroll", n(i32::from(state.scroll_lock))),
+        ]),
         Event::Disconnected { reason } => obj(&[
             ("type", s("disconnect")),
             ("clean", JsValue::FALSE),

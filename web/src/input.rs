@@ -51,8 +51,8 @@ pub struct Input {
 impl Input {
     /// `platform` is `windows`, `mac`, `ios`, `linux`, `chromeos`, `android` or anything else.
     #[wasm_bindgen(constructor)]
-    pub fn new(platform_name: &str, width: u16, height: u16) -> Input {
-        Input {
+    pub fn new(platform_name: &str, width: u16, height: u16) -> Self {
+        Self {
             keyboard: Keyboard::new(platform(platform_name)),
             pointer: Pointer::new(width, height),
             gestures: Gestures::new(width, height),

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use js_sys::Reflect;
-use rfb_core::{Client, Config, Credentials, Error, Event};
+use rfb_core::{Client, Config, Credentials, Error, Event, XvpAction};
 use rfb_encodings::Framebuffer;
 use wasm_bindgen::prelude::*;
 
@@ -43,7 +43,7 @@ impl Session {
     /// A new connection. `options` takes noVNC's `shared`, `repeaterID`, and our
     /// `qualityLevel`/`compressionLevel` (0–9).
     #[wasm_bindgen(constructor)]
-    pub fn new(options: &JsValue, now_ms: f64) -> Session {
+    pub fn new(options: &JsValue, now_ms: f64) -> Self {
         let mut config = Config::default();
         if let Some(v) = opt(options, "shared") {
             config.shared = v.as_bool().unwrap_or(true);
@@ -59,7 +59,7 @@ impl Session {
         let compression = opt(options, "compressionLevel").and_then(|v| v.as_f64());
         let _ = client.set_quality_level(quality.map(|q| q.clamp(0.0, 9.0) as u8));
         let _ = client.set_compress_level(compression.map(|c| c.clamp(0.0, 9.0) as u8));
-        Session {
+        Self {
             client,
             fb: Framebuffer::new(0, 0),
             inbuf: Vec::new(),
@@ -193,6 +193,25 @@ impl Session {
         let _ = self.client.send_clipboard_text(text);
     }
 
+    /// Asks the server for a new desktop size (SetDesktopSize, keeping the screen ids of the
+    /// current layout where possible). Errors when the server has no ExtendedDesktopSize.
+    pub fn request_resize(&mut self, width: u16, height: u16) -> Result<(), JsError> {
+        self.client
+            .set_desktop_size(width, height, &[])
+            .map_err(|e| js_err(&e))
+    }
+
+    /// An XVP power action: 2 shutdown, 3 reboot, 4 reset.
+    pub fn xvp(&mut self, op: u8) {
+        let action = match op {
+            2 => XvpAction::Shutdown,
+            3 => XvpAction::Reboot,
+            4 => XvpAction::Reset,
+            _ => return,
+        };
+        let _ = self.client.xvp(action);
+    }
+
     /// Whether the session is past ServerInit.
     pub fn connected(&self) -> bool {
         self.client.is_connected()
@@ -210,6 +229,15 @@ impl Session {
                     ]);
                 }
                 continue;
+            }
+            if matches!(ev, Event::Disconnected { .. })
+                && let Some(Error::AuthFailed { reason }) = self.client.error()
+            {
+                self.events.push_back(convert::obj(&[
+                    ("type", JsValue::from_str("securityfailure")),
+                    ("status", JsValue::from_f64(1.0)),
+                    ("reason", JsValue::from_str(reason)),
+                ]));
             }
             if let Some(js) = convert::event(ev) {
                 self.events.push_back(js);

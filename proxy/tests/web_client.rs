@@ -1,0 +1,600 @@
+//! The wasm web client (`web/dist`, built by `cargo xtask dist`) in headless Chromium, through
+//! `rfb-proxy --web` (and once through real websockify) to a real TigerVNC Xvnc. Every scenario
+//! runs in worker mode and main-thread mode. Screenshots go to `target/web-artifacts/`.
+
+// Tests wait on real processes, so they read the real clock; the ban is for core crates.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{Proc, copy_dir, output_within, start_proxy, temp_dir};
+use rfb_testkit::Image;
+use rfb_testkit::net::{free_port, wait_for_port};
+use rfb_testkit::pattern;
+use rfb_testkit::peer::{self, require_node_package, require_venv};
+use rfb_testkit::xvnc::{Xvnc, XvncOptions};
+
+const W: u32 = 640;
+const H: u32 = 400;
+
+/// Both ways the client can run.
+const MODES: [(&str, &str); 2] = [("worker", "1"), ("main", "0")];
+
+/// `web/dist`, or `None` (skipped locally; a failure in CI, where xtask builds it first).
+fn dist() -> Option<PathBuf> {
+    let d = peer::workspace_root().join("web/dist");
+    if d.join("rfb.js").exists() && d.join("pkg/rfb_web_bg.wasm").exists() {
+        return Some(d);
+    }
+    let msg = "web/dist is not built (run: cargo xtask dist)";
+    assert!(!peer::in_ci(), "{msg}");
+    peer::skip(msg);
+    None
+}
+
+/// The node project with playwright-core, and Chromium.
+fn browser() -> Option<PathBuf> {
+    let node = require_node_package("playwright-core")?;
+    if !peer::require_all(&["node", "/usr/bin/chromium"]) {
+        return None;
+    }
+    Some(node)
+}
+
+fn artifacts() -> PathBuf {
+    let d = peer::workspace_root().join("target/web-artifacts");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A JSON string literal.
+fn js(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Runs web/tests/drive.mjs with `steps` (a JSON array); returns its stdout.
+fn drive(node: &Path, dir: &Path, steps: &[String]) -> String {
+    let pw = node.join("node_modules/playwright-core/index.mjs");
+    let script = std::fs::read_to_string(peer::workspace_root().join("web/tests/drive.mjs"))
+        .unwrap()
+        .replace("@PLAYWRIGHT@", &format!("file://{}", pw.display()));
+    let path = dir.join("drive.mjs");
+    std::fs::write(&path, script).unwrap();
+    let mut cmd = Command::new("node");
+    cmd.arg(&path)
+        .arg(format!("[{}]", steps.join(",")))
+        .current_dir(dir);
+    let (ok, stdout, stderr) = output_within(cmd, Duration::from_secs(120));
+    assert!(ok, "drive.mjs failed:\n{stdout}\n{stderr}");
+    stdout
+}
+
+fn goto(url: &str) -> String {
+    format!(r#"{{"op":"goto","url":{}}}"#, js(url))
+}
+
+fn wait(expr: &str) -> String {
+    format!(r#"{{"op":"wait","expr":{}}}"#, js(expr))
+}
+
+fn eval(expr: &str) -> String {
+    format!(r#"{{"op":"eval","expr":{}}}"#, js(expr))
+}
+
+fn op(name: &str, rest: &str) -> String {
+    if rest.is_empty() {
+        format!(r#"{{"op":"{name}"}}"#)
+    } else {
+        format!(r#"{{"op":"{name}",{rest}}}"#)
+    }
+}
+
+const CONNECTED: &str = "document.getElementById('status').textContent.startsWith('Connected')";
+
+/// Waits until two framebuffer snapshots 300 ms apart are equal (the first full update is in).
+fn settle_steps() -> Vec<String> {
+    vec![wait(
+        "(async () => { const a = await rfb.snapshot(); await new Promise(r => setTimeout(r, 300)); \
+         const b = await rfb.snapshot(); if (!a || !b || a.width === 0) return false; \
+         const x = a.data, y = b.data; for (let i = 0; i < x.length; i += 97) if (x[i] !== y[i]) return false; \
+         return true; })()",
+    )]
+}
+
+fn lite_url(port: u16, extra: &str) -> String {
+    format!("http://127.0.0.1:{port}/vnc_lite.html?host=127.0.0.1&port={port}&lossless=1{extra}")
+}
+
+fn assert_same(got: &Image, want: &Image, what: &str) {
+    assert_eq!(
+        (got.width, got.height),
+        (want.width, want.height),
+        "{what}: size"
+    );
+    let n = got.diff_count(want);
+    assert_eq!(
+        n,
+        0,
+        "{what}: {n} pixels differ, first {:?}",
+        got.first_diff(want)
+    );
+}
+
+fn desktop() -> Option<Xvnc> {
+    let x = Xvnc::start_or_skip(XvncOptions::new(W, H))?;
+    x.hide_pointer();
+    x.set_root_solid("#336699");
+    x.show_image(&pattern::photo_like(180, 120, 7), 16, 12);
+    x.show_xterm("HELLO from the wasm client: AZaz09 !@#", 150, 150, 40, 4);
+    x.settle();
+    Some(x)
+}
+
+fn proxy_for(x: &Xvnc, dist: &Path, dir: &Path) -> (Proc, u16) {
+    let port = free_port();
+    let p = start_proxy(
+        &[
+            "--web".into(),
+            dist.display().to_string(),
+            format!("127.0.0.1:{port}"),
+            x.addr(),
+        ],
+        port,
+        &dir.join("proxy.log"),
+    );
+    (p, port)
+}
+
+/// The page's canvas (a PNG screenshot: the pixels Chromium shows) and the client's
+/// framebuffer both equal `xwd -root`, in worker and main-thread mode; the worker is used.
+#[test]
+fn canvas_equals_xwd_in_worker_and_main_thread_modes() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(x) = desktop() else { return };
+    let dir = temp_dir("web-canvas");
+    let (_proxy, port) = proxy_for(&x, &dist, &dir);
+    let want = x.xwd_root();
+    for (mode, flag) in MODES {
+        let canvas = dir.join(format!("canvas-{mode}.png"));
+        let fb = dir.join(format!("fb-{mode}.rgba"));
+        let mut steps = vec![
+            goto(&lite_url(port, &format!("&worker={flag}"))),
+            wait(CONNECTED),
+        ];
+        steps.extend(settle_steps());
+        steps.push(eval("[rfb.usingWorker, rfb._workerConfirmed === true]"));
+        steps.push(op(
+            "canvas",
+            &format!(r#""out":{}"#, js(&canvas.display().to_string())),
+        ));
+        steps.push(op(
+            "snapshot",
+            &format!(r#""out":{}"#, js(&fb.display().to_string())),
+        ));
+        let shot = artifacts().join(format!("vnc_lite-{mode}.png"));
+        steps.push(op(
+            "screenshot",
+            &format!(r#""out":{}"#, js(&shot.display().to_string())),
+        ));
+        let out = drive(&node, &dir, &steps);
+        let worker = if mode == "worker" {
+            "[true,true]"
+        } else {
+            "[false,false]"
+        };
+        assert!(
+            out.contains(&format!("ok eval {worker}")),
+            "{mode}: worker use\n{out}"
+        );
+        let got = Image::read_png(&canvas).unwrap();
+        assert_same(&got, &want, &format!("{mode}: canvas vs xwd -root"));
+        let rgba = std::fs::read(&fb).unwrap();
+        let fb_img = Image {
+            width: W,
+            height: H,
+            rgba,
+        };
+        assert_same(&fb_img, &want, &format!("{mode}: framebuffer vs xwd -root"));
+    }
+}
+
+/// A UTF-8 xterm filling the screen running `cmd` in a shell; the ready file appears when the
+/// shell has started.
+fn xterm_running(x: &Xvnc, script: &str) -> PathBuf {
+    let ready = x.dir().join(format!("ready-{}", free_port()));
+    let full = format!(": > '{}'; {script}", ready.display());
+    x.spawn(
+        "env",
+        &[
+            "LC_ALL=C.UTF-8",
+            "LANG=C.UTF-8",
+            "xterm",
+            "-u8",
+            "-geometry",
+            "80x20+0+0",
+            "-e",
+            "sh",
+            "-c",
+            &full,
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !ready.exists() {
+        assert!(Instant::now() < deadline, "xterm did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    ready
+}
+
+fn read_until(path: &Path, done: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let data = std::fs::read(path).unwrap_or_default();
+        if done(&data) || Instant::now() > deadline {
+            return data;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One CDP key event as Chromium would report it for a layout (`key`/`code` pair).
+fn key(kind: &str, key: &str, code: &str, text: Option<&str>, location: u32) -> String {
+    let mut s = format!(
+        r#"{{"type":"{kind}","key":{},"code":{},"location":{location}"#,
+        js(key),
+        js(code)
+    );
+    if let Some(t) = text {
+        let _ = write!(s, r#","text":{}"#, js(t));
+    }
+    s.push('}');
+    s
+}
+
+fn tap(k: &str, code: &str) -> [String; 2] {
+    [
+        key("down", k, code, Some(k), 0),
+        key("up", k, code, None, 0),
+    ]
+}
+
+/// Typing reaches an xterm: US with shifted characters, German `key`/`code` events (umlauts,
+/// Shift, AltGr), and text inserted as an IME or virtual keyboard does.
+#[test]
+fn typing_reaches_an_xterm_in_both_modes() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(x) = Xvnc::start_or_skip(XvncOptions::new(W, H)) else {
+        return;
+    };
+    x.set_root_solid("#336699");
+    let dir = temp_dir("web-typing");
+    let (_proxy, port) = proxy_for(&x, &dist, &dir);
+    for (mode, flag) in MODES {
+        let out = dir.join(format!("typed-{mode}.txt"));
+        xterm_running(&x, &format!("exec cat > '{}'", out.display()));
+        let mut german = Vec::new();
+        german.extend(tap("ü", "BracketLeft"));
+        german.push(key("down", "Shift", "ShiftLeft", None, 1));
+        german.extend(tap("Ö", "Semicolon"));
+        german.push(key("up", "Shift", "ShiftLeft", None, 1));
+        german.extend(tap("ß", "Minus"));
+        german.push(key("down", "AltGraph", "AltRight", None, 2));
+        german.extend(tap("@", "KeyQ"));
+        german.extend(tap("€", "KeyE"));
+        german.push(key("up", "AltGraph", "AltRight", None, 2));
+        let steps = vec![
+            goto(&lite_url(port, &format!("&worker={flag}"))),
+            wait(CONNECTED),
+            // No window manager: keyboard focus follows the pointer, so put it on the xterm.
+            op("mouse", r#""action":"move","x":200,"y":100"#),
+            op("sleep", r#""ms":300"#),
+            op("type", &format!(r#""text":{}"#, js("Hello, World! 123 ~|"))),
+            op("keys", &format!(r#""events":[{}]"#, german.join(","))),
+            op("insertText", &format!(r#""text":{}"#, js("日本語"))),
+            op("type", &format!(r#""text":{}"#, js("\n"))),
+        ];
+        drive(&node, &dir, &steps);
+        let got = read_until(&out, |d| d.ends_with(b"\n"));
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            "Hello, World! 123 ~|üÖß@€日本語\n",
+            "{mode}: what xterm received"
+        );
+    }
+}
+
+/// A click and the wheel reach the server: an xterm with mouse reporting on writes the
+/// button reports it receives to a file.
+#[test]
+fn click_and_wheel_reach_the_server() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(x) = Xvnc::start_or_skip(XvncOptions::new(W, H)) else {
+        return;
+    };
+    x.set_root_solid("#336699");
+    let dir = temp_dir("web-mouse");
+    let (_proxy, port) = proxy_for(&x, &dist, &dir);
+    for (mode, flag) in MODES {
+        let out = dir.join(format!("mouse-{mode}.bin"));
+        // X10/normal mouse tracking: ESC [ M <32+button> <32+col> <32+row> per press/release.
+        xterm_running(
+            &x,
+            &format!(
+                "stty raw -echo; printf '\\033[?1000h'; exec cat > '{}'",
+                out.display()
+            ),
+        );
+        let steps = vec![
+            goto(&lite_url(port, &format!("&worker={flag}"))),
+            wait(CONNECTED),
+            op("mouse", r#""action":"move","x":60,"y":40"#),
+            op("sleep", r#""ms":300"#),
+            op("mouse", r#""action":"click","x":60,"y":40"#),
+            op("sleep", r#""ms":200"#),
+            op("mouse", r#""action":"wheel","x":60,"y":40,"dy":-120"#),
+            op("sleep", r#""ms":200"#),
+            op("mouse", r#""action":"wheel","x":60,"y":40,"dy":120"#),
+            op("sleep", r#""ms":200"#),
+            op(
+                "mouse",
+                r#""action":"click","x":60,"y":40,"button":"right""#,
+            ),
+        ];
+        drive(&node, &dir, &steps);
+        let got = read_until(&out, |d| d.len() >= 6 * 8);
+        let reports: Vec<u8> = got
+            .chunks(6)
+            .filter(|c| c.len() == 6 && c.starts_with(b"\x1b[M"))
+            .map(|c| c[3] - 32)
+            .collect();
+        // Left press and release (3); 120 px of wheel is two 50 px steps each way, and xterm
+        // reports wheel presses only (64 up, 65 down); then right (2) and its release.
+        assert_eq!(
+            reports,
+            [0, 3, 64, 64, 65, 65, 2, 3],
+            "{mode}: button reports {got:?}"
+        );
+        // Every report names the same character cell: the pointer did not move.
+        let cells: Vec<(u8, u8)> = got.chunks(6).map(|c| (c[4], c[5])).collect();
+        assert!(cells.windows(2).all(|w| w[0] == w[1]), "{mode}: {cells:?}");
+    }
+}
+
+/// Remote resize: with resizeSession the server's desktop takes the size of the page's
+/// screen element.
+#[test]
+fn remote_resize_changes_the_server_size() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    for (mode, flag) in MODES {
+        let Some(x) = Xvnc::start_or_skip(XvncOptions::new(W, H)) else {
+            return;
+        };
+        x.set_root_solid("#336699");
+        let dir = temp_dir(&format!("web-resize-{mode}"));
+        let (_proxy, port) = proxy_for(&x, &dist, &dir);
+        let steps = vec![
+            goto(&lite_url(port, &format!("&worker={flag}"))),
+            wait(CONNECTED),
+            op("resize", r#""width":900,"height":700"#),
+            eval("rfb.resizeSession = true"),
+            wait("rfb._fbWidth !== 640"),
+            eval(
+                "(() => { const s = document.getElementById('screen'); \
+                 return [s.clientWidth, s.clientHeight, rfb._fbWidth, rfb._fbHeight]; })()",
+            ),
+        ];
+        let out = drive(&node, &dir, &steps);
+        let line = out
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("ok eval ["))
+            .unwrap_or_else(|| panic!("no sizes in {out}"));
+        let v: Vec<u32> = line
+            .trim_end_matches(']')
+            .split(',')
+            .map(|n| n.parse().unwrap())
+            .collect();
+        assert_eq!(
+            (v[2], v[3]),
+            (v[0], v[1]),
+            "{mode}: framebuffer = screen element"
+        );
+        let info = String::from_utf8(x.run("xwininfo", &["-root"])).unwrap();
+        assert!(
+            info.contains(&format!("Width: {}", v[0]))
+                && info.contains(&format!("Height: {}", v[1])),
+            "{mode}: the X server is {info}"
+        );
+    }
+}
+
+/// Wrong password: the page says so, and `securityfailure` then `disconnect` fire.
+#[test]
+fn wrong_password_shows_the_error() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(x) = Xvnc::start_or_skip(XvncOptions::new(W, H).vnc_auth("secret12")) else {
+        return;
+    };
+    let dir = temp_dir("web-password");
+    let (_proxy, port) = proxy_for(&x, &dist, &dir);
+    for (mode, flag) in MODES {
+        let steps = vec![
+            goto(&lite_url(
+                port,
+                &format!("&worker={flag}&password=wrong123"),
+            )),
+            wait("document.getElementById('status').textContent.includes('went wrong')"),
+            eval(
+                "[document.getElementById('status').textContent, \
+                 rfbEvents.map(([t, d]) => t + ':' + JSON.stringify(d))]",
+            ),
+        ];
+        let out = drive(&node, &dir, &steps);
+        let last = out
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("ok eval ["))
+            .unwrap();
+        assert!(last.contains("Authentication failure"), "{mode}: {last}");
+        assert!(
+            last.contains(r#"securityfailure:{\"status\":1"#),
+            "{mode}: {last}"
+        );
+        assert!(
+            last.contains(r#"disconnect:{\"clean\":false"#),
+            "{mode}: {last}"
+        );
+        // The right password works.
+        let ok = drive(
+            &node,
+            &dir,
+            &[
+                goto(&lite_url(
+                    port,
+                    &format!("&worker={flag}&password=secret12"),
+                )),
+                wait(CONNECTED),
+            ],
+        );
+        assert!(ok.contains("ok wait"), "{mode}: {ok}");
+    }
+}
+
+/// The same page works through real websockify (PyPI) serving web/dist.
+#[test]
+fn through_real_websockify() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(websockify) = require_venv("websockify") else {
+        return;
+    };
+    let Some(x) = desktop() else { return };
+    let dir = temp_dir("web-websockify");
+    let port = free_port();
+    let _ws = Proc::spawn(
+        Command::new(websockify)
+            .args(["--web", &dist.display().to_string()])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg(x.addr())
+            .stdout(std::fs::File::create(dir.join("websockify.log")).unwrap())
+            .stderr(std::fs::File::create(dir.join("websockify.err")).unwrap()),
+        true,
+    );
+    assert!(wait_for_port(port, Duration::from_secs(20)));
+    let want = x.xwd_root();
+    for (mode, flag) in MODES {
+        let canvas = dir.join(format!("canvas-{mode}.png"));
+        let mut steps = vec![
+            goto(&lite_url(port, &format!("&worker={flag}"))),
+            wait(CONNECTED),
+        ];
+        steps.extend(settle_steps());
+        steps.push(op(
+            "canvas",
+            &format!(r#""out":{}"#, js(&canvas.display().to_string())),
+        ));
+        drive(&node, &dir, &steps);
+        assert_same(
+            &Image::read_png(&canvas).unwrap(),
+            &want,
+            &format!("websockify {mode}: canvas vs xwd -root"),
+        );
+    }
+}
+
+/// An embedding page under the CSP docs/EMBEDDING.md documents (no inline script, wasm allowed
+/// by 'wasm-unsafe-eval', the worker from 'self') connects and draws.
+#[test]
+fn embed_under_the_documented_csp() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(x) = desktop() else { return };
+    let dir = temp_dir("web-csp");
+    let site = dir.join("site");
+    copy_dir(&dist, &site);
+    std::fs::write(
+        site.join("embed.html"),
+        r#"<!DOCTYPE html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'">
+<title>embed</title></head><body style="margin:0">
+<div id="status">loading</div><div id="screen" style="width:800px;height:600px"></div>
+<script type="module" src="embed.js"></script></body></html>"#,
+    )
+    .unwrap();
+    std::fs::write(
+        site.join("embed.js"),
+        r#"import RFB from './rfb.js';
+const q = new URLSearchParams(location.search);
+const rfb = new RFB(document.getElementById('screen'), `ws://${location.host}/websockify`,
+                    { lossless: true, worker: q.get('worker') !== '0' });
+rfb.addEventListener('connect', () => { document.getElementById('status').textContent = 'Connected'; });
+rfb.addEventListener('disconnect', (e) => { document.getElementById('status').textContent = 'failed ' + e.detail.reason; });
+window.rfb = rfb;
+"#,
+    )
+    .unwrap();
+    let port = free_port();
+    let _proxy = start_proxy(
+        &[
+            "--web".into(),
+            site.display().to_string(),
+            format!("127.0.0.1:{port}"),
+            x.addr(),
+        ],
+        port,
+        &dir.join("proxy.log"),
+    );
+    let want = x.xwd_root();
+    for (mode, flag) in MODES {
+        let fb = dir.join(format!("fb-{mode}.rgba"));
+        let mut steps = vec![
+            goto(&format!("http://127.0.0.1:{port}/embed.html?worker={flag}")),
+            wait(CONNECTED),
+        ];
+        steps.extend(settle_steps());
+        steps.push(op(
+            "snapshot",
+            &format!(r#""out":{}"#, js(&fb.display().to_string())),
+        ));
+        let out = drive(&node, &dir, &steps);
+        assert!(
+            !out.contains("Content Security Policy"),
+            "{mode}: CSP violation\n{out}"
+        );
+        let img = Image {
+            width: W,
+            height: H,
+            rgba: std::fs::read(&fb).unwrap(),
+        };
+        assert_same(&img, &want, &format!("CSP embed {mode}"));
+    }
+}
