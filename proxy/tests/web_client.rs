@@ -598,3 +598,62 @@ window.rfb = rfb;
         assert_same(&img, &want, &format!("CSP embed {mode}"));
     }
 }
+
+/// Clipboard both ways in Unicode (TigerVNC's Extended Clipboard): text put on the X
+/// CLIPBOARD reaches the `clipboard` event, and `clipboardPasteFrom` reaches the X CLIPBOARD.
+#[test]
+fn clipboard_both_ways_in_unicode() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    if !peer::require("xclip") {
+        return;
+    }
+    let Some(x) = Xvnc::start_or_skip(XvncOptions::new(W, H)) else {
+        return;
+    };
+    x.set_root_solid("#336699");
+    let dir = temp_dir("web-clipboard");
+    let (_proxy, port) = proxy_for(&x, &dist, &dir);
+    let display = x.display();
+    for (mode, flag) in MODES {
+        let from_server = format!("Grüße ✓ 日本 😀 {mode}");
+        let to_server = format!("Ünïcödé ✓ текст {mode}");
+        let env = format!(r#""env":{{"DISPLAY":{}}}"#, js(&display));
+        let steps = vec![
+            goto(&lite_url(port, &format!("&worker={flag}"))),
+            wait(CONNECTED),
+            op("sleep", r#""ms":300"#),
+            op(
+                "exec",
+                &format!(
+                    r#""cmd":{},{env}"#,
+                    js(&format!(
+                        "printf '%s' '{from_server}' | xclip -selection clipboard -i -loops 1 &"
+                    ))
+                ),
+            ),
+            wait(&format!(
+                "rfbEvents.some(([t, d]) => t === 'clipboard' && d.text === {})",
+                js(&from_server)
+            )),
+            eval(&format!("rfb.clipboardPasteFrom({}), 1", js(&to_server))),
+            op("sleep", r#""ms":500"#),
+            op(
+                "exec",
+                &format!(r#""cmd":"xclip -selection clipboard -o",{env}"#),
+            ),
+        ];
+        let out = drive(&node, &dir, &steps);
+        let got = out
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("ok exec "))
+            .unwrap_or_else(|| panic!("{mode}: no xclip output\n{out}"));
+        assert_eq!(
+            got,
+            js(&to_server),
+            "{mode}: X CLIPBOARD after clipboardPasteFrom"
+        );
+    }
+}

@@ -13,9 +13,12 @@
 //   {op:'sleep', ms}
 //   {op:'resize', width, height}           set the page's viewport size
 //   {op:'screenshot', out}                 full-page PNG (an artifact for people)
+//   {op:'exec', cmd, env?}                 run a shell command (e.g. xclip on the test display);
+//                                          prints `ok exec <JSON of its stdout>`
 
 import { chromium } from '@PLAYWRIGHT@';
 import { writeFileSync } from 'node:fs';
+import { execSync } from 'node:child_process';
 
 const steps = JSON.parse(process.argv[2]);
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -96,6 +99,12 @@ try {
           await page.mouse.wheel(s.dx || 0, s.dy || 0);
         }
         break;
+      }
+      case 'exec': {
+        const stdout = execSync(s.cmd, { env: { ...process.env, ...(s.env || {}) },
+                                         timeout: 10000, stdio: ['ignore', 'pipe', 'inherit'] });
+        console.log('ok exec', JSON.stringify(stdout.toString('utf8')));
+        continue;
       }
       case 'sleep':
         await page.waitForTimeout(s.ms);
