@@ -8,6 +8,7 @@
 //! know which path the session uses.
 
 use std::io::{Read, Write};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use rfb_core::clipboard::{ClipboardEvent, Formats};
@@ -22,7 +23,9 @@ use crate::{Common, addr};
 pub(crate) enum ClipboardCommand {
     /// Print the server's clipboard text to stdout, exactly (no newline added). Waits up to
     /// --timeout for it; asks for it with an Extended Clipboard request when offered,
-    /// otherwise waits for the server to send its clipboard (legacy ServerCutText).
+    /// otherwise waits for the server to send its clipboard (legacy ServerCutText). Servers
+    /// that only announce changes (TigerVNC answers no request before its first notify)
+    /// deliver the next clipboard change made while connected.
     Get {
         /// Server: HOST:PORT, HOST::PORT, HOST:DISPLAY (0-99 means port 5900+N) or [IPv6]:PORT.
         server: String,
@@ -66,6 +69,11 @@ pub(crate) struct TypeArgs {
     /// The text to type, or "-" for stdin. Newlines are typed as Return, tabs as Tab;
     /// characters a US keyboard types with Shift are sent inside Shift_L (QEMU needs it).
     text: String,
+    /// Stay connected SECS seconds after sending the keys. Default: 0.5 s plus 20 ms per key
+    /// event, because QEMU feeds keys to the guest one per `key-delay-ms` (10 ms by default)
+    /// and drops the ones still queued when the client disconnects.
+    #[arg(long, value_name = "SECS")]
+    linger: Option<f64>,
     #[command(flatten)]
     common: Common,
 }
@@ -97,7 +105,7 @@ async fn connect(
     server: &str,
     common: &Common,
     legacy: bool,
-) -> anyhow::Result<(Session, std::time::Instant)> {
+) -> anyhow::Result<(Session, Instant)> {
     let addr = addr::parse(server)?;
     let deadline = common.deadline()?;
     let s = Session::connect(
@@ -115,7 +123,7 @@ async fn connect(
 /// clipboard is in use. Clipboard text seen meanwhile is handed to `on_text`.
 async fn await_path(
     s: &mut Session,
-    deadline: std::time::Instant,
+    deadline: Instant,
     on_text: &mut dyn FnMut(&str),
 ) -> anyhow::Result<bool> {
     let ended = s
@@ -244,11 +252,21 @@ pub(crate) async fn type_text(args: &TypeArgs) -> anyhow::Result<()> {
     if ended == Ended::Deadline {
         bail!("timed out waiting for ServerInit (--timeout)");
     }
+    let events = rfb_core::clipboard::keystrokes(&text, &rfb_keysym::keysym_from_char)
+        .0
+        .len();
+    let linger = match args.linger {
+        Some(l) if l.is_finite() && l >= 0.0 => Duration::from_secs_f64(l.min(3600.0)),
+        Some(l) => bail!("--linger must be a non-negative number of seconds, not {l}"),
+        None => Duration::from_millis(500 + 20 * events.min(1 << 20) as u64),
+    };
     let skipped = s
         .client
         .type_text(&text, &rfb_keysym::keysym_from_char)
         .map_err(crate::driver::describe)?;
     s.flush().await?;
+    s.run(Instant::now() + linger, |_, _, _| Flow::Continue)
+        .await?;
     if skipped > 0 {
         eprintln!("rfb: {skipped} character(s) have no keysym and were not typed");
     }

@@ -3,6 +3,10 @@
 //! cut text, and its partial Extended Clipboard). The X selections are set and read with
 //! xclip, CUT_BUFFER0 with xprop.
 //!
+//! QEMU has no clipboard; `rfb type` is checked there with a hand-assembled boot sector that
+//! copies every character the BIOS keyboard service returns to the serial port, so the test
+//! reads what the guest really received (including whether Shift was applied).
+//!
 //! Not covered here: x11vnc → client. x11vnc 0.9.16 never sent a ServerCutText for X
 //! selection changes in this setup (PRIMARY and CLIPBOARD, STRING and UTF8_STRING, legacy and
 //! extended sessions all tried), so the legacy receive path is shown by the scripted-server
@@ -14,16 +18,20 @@
 // Tests wait on real processes, so they read the real clock; the ban is for core crates.
 #![allow(clippy::disallowed_methods)]
 
+mod qemu_peer;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use rfb_core::Event;
 use rfb_testkit::peer;
+use rfb_testkit::qemu::Qemu;
 use rfb_testkit::x11vnc::{X11vnc, X11vncOptions};
 use rfb_testkit::xvnc::{Xvnc, XvncOptions};
 
 /// Upper bound for any wait; reaching it means the test hangs, not that it was slow.
-const LIMIT: Duration = Duration::from_secs(60);
+const LIMIT: Duration = Duration::from_secs(30);
 
 fn rfb() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rfb"))
@@ -259,4 +267,106 @@ fn x11vnc_set_legacy_latin1() {
 fn x11vnc_set_through_its_extended_caps_falls_back_to_legacy_text() {
     // LibVNCServer announces provide without notify; the client sends legacy text too.
     check_x11vnc_set(&[], "actions 0x16000000");
+}
+
+/// A boot sector that writes `R` to COM1, then forever reads a key with the BIOS keyboard
+/// service (`int 16h`, AH=0: AL = the ASCII character, after Shift) and writes AL to COM1.
+fn echo_mbr() -> Vec<u8> {
+    let code = [
+        0xb0, b'R', // mov al, 'R'
+        0xba, 0xf8, 0x03, // mov dx, 0x3f8 (COM1 data)
+        0xee, // out dx, al
+        0xb4, 0x00, // loop: mov ah, 0
+        0xcd, 0x16, // int 16h
+        0xba, 0xf8, 0x03, // mov dx, 0x3f8
+        0xee, // out dx, al
+        0xeb, 0xf6, // jmp loop (-10)
+    ];
+    let mut mbr = vec![0u8; 512];
+    mbr[..code.len()].copy_from_slice(&code);
+    mbr[510] = 0x55;
+    mbr[511] = 0xaa;
+    mbr
+}
+
+fn echoing_qemu() -> Option<(Qemu, std::path::PathBuf)> {
+    if !peer::require_all(&["qemu-system-x86_64"]) {
+        return None;
+    }
+    let q = Qemu::start_with_files(
+        &[
+            "-drive",
+            "file={dir}/echo.img,format=raw,if=ide",
+            "-serial",
+            "file:{dir}/serial.txt",
+        ],
+        "",
+        |dir| std::fs::write(dir.join("echo.img"), echo_mbr()),
+    )
+    .unwrap_or_else(|e| panic!("QEMU failed to start: {e}"));
+    let serial = q.dir().join("serial.txt");
+    wait_until("the guest's ready mark on the serial port", || {
+        std::fs::read(&serial).is_ok_and(|b| b.starts_with(b"R"))
+    });
+    Some((q, serial))
+}
+
+fn serial_after_mark(serial: &std::path::Path, len: usize) -> Vec<u8> {
+    let start = Instant::now();
+    loop {
+        let got = std::fs::read(serial).unwrap_or_default();
+        if got.len() > len {
+            return got[1..].to_vec();
+        }
+        assert!(
+            start.elapsed() < LIMIT,
+            "gave up waiting for the guest to echo every key; it echoed {:?}",
+            String::from_utf8_lossy(&got)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn qemu_type_applies_shift_itself() {
+    let Some((q, serial)) = echoing_qemu() else {
+        return;
+    };
+    let text = "Hello, World! ~|{}:\"<>?_+ aZ\tx\n";
+    let out = rfb()
+        .args(["type", &q.addr(), text, "--timeout", "60"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Return reaches the BIOS as CR.
+    let want = text.replace('\n', "\r");
+    assert_eq!(
+        String::from_utf8_lossy(&serial_after_mark(&serial, want.len())),
+        want
+    );
+}
+
+#[test]
+fn qemu_needs_shift_for_uppercase_keysyms() {
+    // Why `rfb type` wraps shifted characters in Shift_L: QEMU maps the keysym `A` to the
+    // scancode of the A key and passes the client's (unshifted) modifier state through, so
+    // plain KeyEvents for `A` and `!` reach the guest as `a` and `1`.
+    let Some((q, serial)) = echoing_qemu() else {
+        return;
+    };
+    let mut c = qemu_peer::Conn::connect(&q.addr());
+    assert!(c.until(LIMIT, |ev| {
+        ev.iter().any(|e| matches!(e, Event::Connected(_)))
+    }));
+    for keysym in [u32::from('A'), u32::from('!')] {
+        c.client.send_key(keysym, true).unwrap();
+        c.client.send_key(keysym, false).unwrap();
+    }
+    c.flush();
+    // The connection stays open while the guest echoes (QEMU drops queued keys on close).
+    assert_eq!(serial_after_mark(&serial, 2), b"a1");
 }
