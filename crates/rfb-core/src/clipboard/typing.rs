@@ -10,6 +10,9 @@
 //! US keyboard (A–Z and ``~!@#$%^&*()_+{}|:"<>?``) in Shift_L press/release; Xvnc accepts the
 //! explicit Shift as well, since the keysym it is given already is the shifted one. Other
 //! layouts on QEMU may need other modifiers; that is outside what a keysym stream can say.
+//! `cli/tests/clipboard.rs` shows both on real peers: plain KeyEvents for `A` and `!` reach a
+//! QEMU guest as `a` and `1`, and the planned keystrokes type exactly into QEMU and into an
+//! xterm on Xvnc.
 
 /// Return (0xff0d).
 pub const KEYSYM_RETURN: u32 = 0xff0d;
