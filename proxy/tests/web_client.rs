@@ -657,3 +657,50 @@ fn clipboard_both_ways_in_unicode() {
         );
     }
 }
+
+/// QEMU audio reaches the page: a guest that sounds the PC speaker (bound to QEMU's VNC audio
+/// capture) streams PCM that the page's player receives, loud (a square wave), in both modes.
+#[test]
+fn qemu_audio_reaches_the_page() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    if !peer::require_all(&["qemu-system-x86_64"]) {
+        return;
+    }
+    let q = rfb_testkit::qemu::Qemu::start_with_files(
+        &[
+            "-drive",
+            "file={dir}/beep.img,format=raw,if=ide",
+            "-audiodev",
+            "none,id=snd",
+            "-machine",
+            "pc,pcspk-audiodev=snd",
+        ],
+        ",audiodev=snd",
+        |dir| std::fs::write(dir.join("beep.img"), rfb_testkit::qemu::beep_mbr()),
+    )
+    .unwrap_or_else(|e| panic!("QEMU failed to start: {e}"));
+    let dir = temp_dir("web-qemu-audio");
+    let port = free_port();
+    let _proxy = start_proxy(
+        &[
+            "--web".into(),
+            dist.display().to_string(),
+            format!("127.0.0.1:{port}"),
+            q.addr(),
+        ],
+        port,
+        &dir.join("proxy.log"),
+    );
+    for (mode, flag) in MODES {
+        let steps = vec![
+            goto(&lite_url(port, &format!("&worker={flag}"))),
+            wait(CONNECTED),
+            wait("rfb._audio.stats.frames > 22050 && rfb._audio.stats.peak > 8000"),
+            eval("rfb._audio.stats"),
+        ];
+        let out = drive(&node, &dir, &steps);
+        assert!(out.contains("ok eval {\"chunks\":"), "{mode}: {out}");
+    }
+}

@@ -110,9 +110,9 @@ export class Engine {
             if (ev.type === 'connect' || ev.type === 'resize') {
                 this._resize(ev.width, ev.height);
             }
-            if (ev.type === 'cursor') {
-                const rgba = ev.rgba;
-                this._post({ type: 'event', event: ev }, [rgba.buffer]);
+            if (ev.type === 'cursor' || ev.type === 'audio') {
+                const bytes = ev.type === 'cursor' ? ev.rgba : ev.pcm;
+                this._post({ type: 'event', event: ev }, [bytes.buffer]);
                 continue;
             }
             this._post({ type: 'event', event: ev });

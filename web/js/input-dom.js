@@ -111,6 +111,7 @@ export class DomInput {
     }
 
     _keyDown(e) {
+        this._rfb._audio.resume();
         if (!this._active()) return;
         const consumed = this._input.key_down(
             e.key || '', e.code || '', e.location || 0, !!e.repeat,
@@ -166,6 +167,7 @@ export class DomInput {
     }
 
     _mouseDown(e) {
+        this._rfb._audio.resume();
         if (this._rfb._focusOnClick) this.focus();
         if (!this._active()) return;
         e.preventDefault();

@@ -13,6 +13,7 @@ import { DomInput, detectPlatform } from './input-dom.js';
 import { Viewport } from './viewport.js';
 import { messages } from './messages.js';
 import { cursorUrl, CURSORS } from './cursor.js';
+import { AudioPlayer } from './audio.js';
 
 const assetBase = globalThis.RFB_ASSET_BASE
     ? new URL(globalThis.RFB_ASSET_BASE, globalThis.location ? location.href : import.meta.url)
@@ -41,7 +42,8 @@ export default class RFB extends EventTarget {
      * @param {HTMLElement} target  block element the screen is appended to
      * @param {string|WebSocket|RTCDataChannel} urlOrChannel
      * @param {object} [options]  noVNC's `shared`, `credentials`, `repeaterID`, `wsProtocols`;
-     *   ours: `worker` (default true), `platform` (keyboard quirks; detected by default)
+     *   ours: `worker` (default true), `platform` (keyboard quirks; detected by default),
+     *   `audio` (play QEMU audio, default true), `lossless` (never ask for JPEG)
      */
     constructor(target, urlOrChannel, options = {}) {
         if (!target) {
@@ -67,6 +69,7 @@ export default class RFB extends EventTarget {
         this._resizeSession = false;
         this._cursor = null;
         this._snapshots = new Map();
+        this._audio = new AudioPlayer();
         this._nextSnapshot = 1;
         this._cleanDisconnect = false;
         this._disconnectReason = '';
@@ -90,6 +93,7 @@ export default class RFB extends EventTarget {
         const sessionOptions = {
             shared: options.shared !== false,
             repeaterID: options.repeaterID || '',
+            audio: options.audio !== false,
             // `lossless: true` (ours) sends no quality level, so Tight never turns to JPEG.
             qualityLevel: options.lossless ? undefined : this._qualityLevel,
             compressionLevel: this._compressionLevel,
@@ -378,6 +382,7 @@ export default class RFB extends EventTarget {
             setTimeout(() => this._worker.terminate(), 0);
         }
         this._viewport.detach();
+        this._audio.close();
         if (this._screen.parentNode) {
             this._screen.parentNode.removeChild(this._screen);
         }
@@ -492,6 +497,9 @@ export default class RFB extends EventTarget {
                 this._capabilities = { ...this._capabilities, ...ev.capabilities };
                 this.dispatchEvent(new CustomEvent('capabilities',
                                                    { detail: { capabilities: this._capabilities } }));
+                break;
+            case 'audio':
+                this._audio.play(ev.pcm, ev.channels, ev.rate);
                 break;
             case 'leds':
                 this._input.set_remote_locks(ev.caps, ev.num);

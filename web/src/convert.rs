@@ -2,7 +2,7 @@
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use rfb_core::clipboard::ClipboardEvent;
-use rfb_core::{Event, XvpMessage};
+use rfb_core::{AudioEvent, Event, SampleFormat, XvpMessage};
 use wasm_bindgen::JsValue;
 
 /// A JS object from key/value pairs.
@@ -105,6 +105,15 @@ pub(crate) fn event(ev: Event) -> Option<JsValue> {
             ("caps", n(i32::from(state.caps_lock))),
             ("num", n(i32::from(state.num_lock))),
             ("scroll", n(i32::from(state.scroll_lock))),
+        ]),
+        Event::Audio(AudioEvent::Data {
+            format: Some(f),
+            bytes,
+        }) if f.sample == SampleFormat::S16 => obj(&[
+            ("type", s("audio")),
+            ("channels", n(f.channels)),
+            ("rate", n(f.frequency)),
+            ("pcm", Uint8Array::from(bytes.as_slice()).into()),
         ]),
         Event::Disconnected { reason } => obj(&[
             ("type", s("disconnect")),

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use js_sys::Reflect;
-use rfb_core::{Client, Config, Credentials, Error, Event, XvpAction};
+use rfb_core::{AudioEvent, AudioFormat, Client, Config, Credentials, Error, Event, XvpAction};
 use rfb_encodings::Framebuffer;
 use wasm_bindgen::prelude::*;
 
@@ -29,6 +29,8 @@ pub struct Session {
     events: VecDeque<JsValue>,
     /// Damaged rectangles as x, y, w, h quadruples, in wire order.
     damage: Vec<u32>,
+    /// Play QEMU audio when the server offers it (option `audio`, default true).
+    audio: bool,
 }
 
 /// Reads an optional property of the options object.
@@ -53,6 +55,7 @@ impl Session {
         {
             config.repeater_id = Some(id);
         }
+        let audio = opt(options, "audio").is_none_or(|v| v.as_bool() != Some(false));
         let mut client = Client::new(config, ms(now_ms), Box::new(BrowserRng));
         // Levels are queued and sent once connected.
         let quality = opt(options, "qualityLevel").and_then(|v| v.as_f64());
@@ -65,6 +68,7 @@ impl Session {
             inbuf: Vec::new(),
             events: VecDeque::new(),
             damage: Vec::new(),
+            audio,
         }
     }
 
@@ -229,6 +233,12 @@ impl Session {
                     ]);
                 }
                 continue;
+            }
+            if self.audio && matches!(ev, Event::Audio(AudioEvent::Supported)) {
+                // Signed 16-bit stereo at 44.1 kHz: what WebAudio resamples cheaply and what
+                // the main thread's player expects.
+                let _ = self.client.set_audio_format(AudioFormat::CD);
+                let _ = self.client.enable_audio();
             }
             if matches!(ev, Event::Disconnected { .. })
                 && let Some(Error::AuthFailed { reason }) = self.client.error()

@@ -434,3 +434,39 @@ mod tests {
         assert!(u32::from(d) + 5900 <= 65535);
     }
 }
+
+/// A 512-byte master boot record, assembled here by hand (16-bit real mode, loaded at
+/// 0x7c00), that:
+///
+/// 1. programs PIT channel 2 for a square wave (mode 3) of 1193182 / 1193 ≈ 1 kHz and
+///    opens the PC speaker gate (port 0x61 bits 0 and 1), so the speaker sounds for good;
+/// 2. enables interrupts and loops on `int 16h` (AH=1 "check keystroke", AH=0 to consume one)
+///    and `hlt`, so the BIOS keeps handling the keyboard: SeaBIOS updates the keyboard LEDs from
+///    its lock flags on each `int 16h`, which QEMU reports as LED state.
+pub fn beep_mbr() -> Vec<u8> {
+    let divisor: u16 = 1193;
+    let [lo, hi] = divisor.to_le_bytes();
+    let mut code = vec![
+        0xb0, 0xb6, // mov al, 0b10_11_011_0: channel 2, lobyte/hibyte, mode 3, binary
+        0xe6, 0x43, // out 0x43, al
+        0xb8, lo, hi, // mov ax, divisor
+        0xe6, 0x42, // out 0x42, al (low byte)
+        0x88, 0xe0, // mov al, ah
+        0xe6, 0x42, // out 0x42, al (high byte)
+        0xe4, 0x61, // in al, 0x61
+        0x0c, 0x03, // or al, 3: timer 2 gate + speaker data
+        0xe6, 0x61, // out 0x61, al
+        0xfb, // sti
+        // loop:
+        0xb4, 0x01, // mov ah, 1
+        0xcd, 0x16, // int 0x16 (ZF set: no key)
+        0x74, 0x04, // jz +4 (to hlt)
+        0xb4, 0x00, // mov ah, 0
+        0xcd, 0x16, // int 0x16 (take the key)
+        0xf4, // hlt (until the next interrupt)
+        0xeb, 0xf3, // jmp loop (-13)
+    ];
+    code.resize(510, 0);
+    code.extend_from_slice(&[0x55, 0xaa]);
+    code
+}
