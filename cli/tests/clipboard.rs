@@ -7,10 +7,10 @@
 //! copies every character the BIOS keyboard service returns to the serial port, so the test
 //! reads what the guest really received (including whether Shift was applied).
 //!
-//! Not covered here: x11vnc → client. x11vnc 0.9.16 never sent a ServerCutText for X
+//! Legacy cut text both ways is shown on Xvnc with `--legacy` (it converts to Latin-1 for such
+//! clients). Not covered: x11vnc → client. x11vnc 0.9.16 never sent a ServerCutText for X
 //! selection changes in this setup (PRIMARY and CLIPBOARD, STRING and UTF8_STRING, legacy and
-//! extended sessions all tried), so the legacy receive path is shown by the scripted-server
-//! tests in crates/rfb-core/tests/clipboard.rs and by rfb-server's round trips.
+//! extended sessions all tried).
 //!
 //! Waiting is on conditions (a line on stderr, a selection's contents, a file's contents),
 //! each bounded by a generous limit that only ends a hung test; nothing asserts on time.
@@ -25,6 +25,7 @@ use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rfb_core::Event;
+use rfb_core::clipboard::ClipboardEvent;
 use rfb_testkit::peer;
 use rfb_testkit::qemu::Qemu;
 use rfb_testkit::x11vnc::{X11vnc, X11vncOptions};
@@ -207,6 +208,77 @@ fn xvnc_type_types_into_an_xterm() {
         std::fs::read_to_string(&file).is_ok_and(|s| s.len() >= text.len())
     });
     assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+}
+
+#[test]
+fn xvnc_legacy_get_receives_latin1_with_question_marks() {
+    let Some(x) = xvnc() else { return };
+    let addr = x.addr();
+    let mut child = spawn_rfb(&[
+        "clipboard",
+        "get",
+        &addr,
+        "-v",
+        "--legacy",
+        "--timeout",
+        "60",
+    ]);
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    wait_for_line(&mut err, "clipboard path: legacy cut text");
+    let owner = own_selection(&x, "clipboard", UTF8_TEXT.as_bytes());
+    let mut out = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    let status = child.wait().unwrap();
+    stop(owner);
+    assert!(status.success());
+    // Xvnc converts to Latin-1 for a legacy client, one '?' per other character.
+    assert_eq!(String::from_utf8(out).unwrap(), "Grüße ? ??\nline two");
+}
+
+#[test]
+fn xvnc_legacy_set_sends_latin1_with_question_marks() {
+    let Some(x) = xvnc() else { return };
+    let addr = x.addr();
+    let mut child = spawn_rfb(&[
+        "clipboard",
+        "set",
+        &addr,
+        UTF8_TEXT,
+        "--legacy",
+        "--hold",
+        "-v",
+        "--timeout",
+        "60",
+    ]);
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    wait_for_line(&mut err, "clipboard path: legacy cut text");
+    wait_for_line(&mut err, "clipboard sent");
+    wait_until("the clipboard to hold the Latin-1 text", || {
+        read_selection(&x, "clipboard", "UTF8_STRING") == "Grüße ? ??\nline two".as_bytes()
+    });
+    // A new owner: Xvnc sends it to us as legacy text, which ends --hold.
+    let owner = own_selection(&x, "clipboard", b"taken");
+    let status = child.wait().unwrap();
+    stop(owner);
+    assert!(status.success());
+}
+
+#[test]
+fn xvnc_answers_peek_with_notify() {
+    let Some(x) = xvnc() else { return };
+    let mut c = qemu_peer::Conn::connect(&x.addr());
+    let caps = |ev: &[Event]| {
+        ev.iter()
+            .any(|e| matches!(e, Event::Clipboard(ClipboardEvent::ServerCaps(_))))
+    };
+    assert!(c.until(LIMIT, caps));
+    c.client.peek_clipboard().unwrap();
+    // Nothing announced to this session yet: the notify names no format.
+    let notify = |ev: &[Event]| {
+        ev.iter()
+            .any(|e| matches!(e, Event::Clipboard(ClipboardEvent::Notify(f)) if f.is_empty()))
+    };
+    assert!(c.until(LIMIT, notify), "{:?}", c.events);
 }
 
 fn x11vnc() -> Option<X11vnc> {
