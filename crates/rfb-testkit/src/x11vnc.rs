@@ -375,5 +375,10 @@ mod tests {
             .x11vnc_args(7, 5999);
         assert!(!with.iter().any(|a| a == "-nocursor"));
         assert_eq!(&with[with.len() - 2..], ["-wait", "5"]);
+        assert!(args.iter().any(|a| a == "-nosel"));
+        let sel = X11vncOptions::new(10, 20)
+            .with_selection()
+            .x11vnc_args(7, 5999);
+        assert!(!sel.iter().any(|a| a == "-nosel"));
     }
 }
