@@ -163,20 +163,8 @@ fn assert_same(got: &Image, want: &Image, what: &str) {
     );
 }
 
-/// Mean absolute error per channel (RGB) and the largest channel error.
 fn error_stats(got: &Image, want: &Image) -> (f64, u8) {
-    assert_eq!((got.width, got.height), (want.width, want.height), "size");
-    let mut sum = 0u64;
-    let mut max = 0u8;
-    for (g, w) in got.rgba.chunks_exact(4).zip(want.rgba.chunks_exact(4)) {
-        for c in 0..3 {
-            let d = g[c].abs_diff(w[c]);
-            sum += u64::from(d);
-            max = max.max(d);
-        }
-    }
-    let n = u64::from(got.width) * u64::from(got.height) * 3;
-    (sum as f64 / n as f64, max)
+    got.error_stats(want)
 }
 
 /// Screenshots until the picture equals `want` (x11vnc polls the screen, so a change may take

@@ -704,3 +704,66 @@ fn qemu_audio_reaches_the_page() {
         assert!(out.contains("ok eval {\"chunks\":"), "{mode}: {out}");
     }
 }
+
+/// Tight JPEG (the default quality level 6, as noVNC) decoded by WebCodecs' ImageDecoder and,
+/// with `webcodecs: false`, by the Rust decoder: both pictures are close to `xwd -root`, and the
+/// browser path really decoded the images (no fallbacks).
+#[test]
+fn jpeg_through_imagedecoder_and_rust_are_both_close_to_xwd() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(x) = desktop() else { return };
+    let dir = temp_dir("web-jpeg");
+    let (_proxy, port) = proxy_for(&x, &dist, &dir);
+    let want = x.xwd_root();
+    let base = format!("http://127.0.0.1:{port}/vnc_lite.html?host=127.0.0.1&port={port}");
+    let mut means = Vec::new();
+    for (mode, flag) in MODES {
+        for (path, extra) in [("imagedecoder", ""), ("rust", "&webcodecs=0")] {
+            let fb = dir.join(format!("fb-{mode}-{path}.rgba"));
+            let mut steps = vec![
+                goto(&format!("{base}&worker={flag}{extra}")),
+                wait(CONNECTED),
+            ];
+            steps.extend(settle_steps());
+            steps.push(op(
+                "snapshot",
+                &format!(r#""out":{}"#, js(&fb.display().to_string())),
+            ));
+            steps.push(eval("rfb._imageStats"));
+            let out = drive(&node, &dir, &steps);
+            let stats = out
+                .lines()
+                .rev()
+                .find_map(|l| l.strip_prefix("ok eval "))
+                .unwrap();
+            if path == "imagedecoder" {
+                assert!(
+                    !stats.contains("\"browser\":0") && stats.contains("\"fallbacks\":0"),
+                    "{mode}: the browser decoded the JPEGs: {stats}"
+                );
+            } else {
+                assert!(
+                    stats.contains("\"browser\":0"),
+                    "{mode}: Rust decoded them: {stats}"
+                );
+            }
+            let got = Image {
+                width: W,
+                height: H,
+                rgba: std::fs::read(&fb).unwrap(),
+            };
+            let (mean, max) = got.error_stats(&want);
+            peer::visible_line(&format!(
+                "web JPEG {mode}/{path}: mean error {mean:.3}, max {max}"
+            ));
+            assert!(mean < 2.0, "{mode}/{path}: mean error {mean} (max {max})");
+            means.push(mean);
+        }
+    }
+    assert!(
+        means.iter().any(|&m| m > 0.0),
+        "JPEG was used at all (lossy)"
+    );
+}

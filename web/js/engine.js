@@ -101,6 +101,9 @@ export class Engine {
     /** Sends queued bytes, dispatches events, paints damage, re-arms the timer. */
     _flush() {
         const s = this._session;
+        for (const job of s.take_images()) {
+            this._decode(job);
+        }
         const out = s.take_output();
         if (out) {
             const buf = out.buffer.byteLength === out.byteLength ? out.buffer : out.slice().buffer;
@@ -123,9 +126,32 @@ export class Engine {
         const damage = s.take_damage();
         if (damage.length) {
             this._paint(damage);
-            this._post({ type: 'update', rects: damage.length / 4 });
+            this._post({ type: 'update', rects: damage.length / 4,
+                         browserImages: s.images_decoded_by_browser(),
+                         imageFallbacks: s.image_fallbacks() });
         }
         this._arm();
+    }
+
+    /**
+     * Decodes one JPEG with WebCodecs' ImageDecoder and hands the RGBA back; the session keeps
+     * later drawing queued until then, so wire order holds. Any failure falls back to the
+     * Rust decoder for that image.
+     */
+    async _decode(job) {
+        let rgba = null;
+        try {
+            rgba = await decodeWithImageDecoder(job);
+        } catch (e) {
+            rgba = null;
+        }
+        if (this._closed) return;
+        if (rgba) {
+            this._session.complete_image(job.id, rgba);
+        } else {
+            this._session.fail_image(job.id);
+        }
+        this._flush();
     }
 
     _resize(w, h) {
@@ -214,5 +240,33 @@ export class Engine {
         if (reason !== null) {
             this._post({ type: 'event', event: { type: 'disconnect', clean: false, reason } });
         }
+    }
+}
+
+/** RGBA pixels of a JPEG via ImageDecoder; null when the size is not the rectangle's. */
+async function decodeWithImageDecoder(job) {
+    const decoder = new ImageDecoder({ data: job.data, type: 'image/jpeg' });
+    try {
+        const { image } = await decoder.decode();
+        try {
+            if (image.displayWidth !== job.width || image.displayHeight !== job.height) {
+                return null;
+            }
+            const out = new Uint8Array(job.width * job.height * 4);
+            try {
+                await image.copyTo(out, { format: 'RGBA' });
+                return out;
+            } catch (e) {
+                // Older engines cannot convert in copyTo: let a canvas do the conversion.
+                const c = new OffscreenCanvas(job.width, job.height);
+                const ctx = c.getContext('2d');
+                ctx.drawImage(image, 0, 0);
+                return new Uint8Array(ctx.getImageData(0, 0, job.width, job.height).data.buffer);
+            }
+        } finally {
+            image.close();
+        }
+    } finally {
+        decoder.close();
     }
 }

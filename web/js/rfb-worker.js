@@ -12,6 +12,7 @@ self.onmessage = async (e) => {
     const m = e.data;
     if (m.type === 'init') {
         const wasm = await init({ module_or_path: m.module });
+        m.options.webcodecs = m.options.webcodecs && typeof ImageDecoder !== 'undefined';
         engine = new Engine(wasm, Session, m.options, m.canvas,
                             (msg, transfer) => self.postMessage(msg, transfer || []));
         self.postMessage({ type: 'ready', inWorker: typeof WorkerGlobalScope !== 'undefined' });

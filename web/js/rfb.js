@@ -94,6 +94,9 @@ export default class RFB extends EventTarget {
             shared: options.shared !== false,
             repeaterID: options.repeaterID || '',
             audio: options.audio !== false,
+            // JPEG through WebCodecs' ImageDecoder where the browser has it (`webcodecs:
+            // false` keeps the Rust decoder). Checked again in the worker, which may differ.
+            webcodecs: options.webcodecs !== false,
             // `lossless: true` (ours) sends no quality level, so Tight never turns to JPEG.
             qualityLevel: options.lossless ? undefined : this._qualityLevel,
             compressionLevel: this._compressionLevel,
@@ -109,6 +112,7 @@ export default class RFB extends EventTarget {
             this._worker.postMessage({ type: 'init', module: wasmModule, options: sessionOptions,
                                        canvas: offscreen }, [offscreen]);
         } else {
+            sessionOptions.webcodecs = sessionOptions.webcodecs && typeof ImageDecoder !== 'undefined';
             this._engine = new Engine(wasm, Session, sessionOptions, this._canvas,
                                       (m) => this._onEngine(m));
         }
@@ -434,6 +438,8 @@ export default class RFB extends EventTarget {
                 break;
             }
             case 'update':
+                // Ours, for diagnostics and tests: how images were decoded.
+                this._imageStats = { browser: m.browserImages, fallbacks: m.imageFallbacks };
                 this.dispatchEvent(new CustomEvent('framebufferupdate', { detail: { rects: m.rects } }));
                 break;
             case 'ready':

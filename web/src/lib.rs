@@ -9,36 +9,15 @@
 //!
 //! The JS side reads pixels through a view over wasm memory at [`Session::fb_ptr`], rebuilt
 //! whenever the memory grows; no `unsafe` is needed on this side.
-#![cfg(target_arch = "wasm32")]
+//! The one part that is plain Rust, [`deferred`] (wire-order keeping while the browser
+//! decodes images), is compiled on every target so its rules are unit-tested on the host.
 #![forbid(unsafe_code)]
 
-mod convert;
-mod input;
-mod rng;
-mod session;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod deferred;
 
-pub use input::Input;
-pub use session::Session;
+#[cfg(target_arch = "wasm32")]
+mod wasm;
 
-use wasm_bindgen::prelude::*;
-
-/// VNC Authentication's response to `challenge` for `password` (noVNC's `RFB.genDES`).
-#[wasm_bindgen(js_name = genDES)]
-pub fn gen_des(password: &str, challenge: &[u8]) -> Result<Vec<u8>, JsError> {
-    let challenge: [u8; 16] = challenge
-        .try_into()
-        .map_err(|_| JsError::new("the VNC challenge is 16 bytes"))?;
-    Ok(rfb_core::security::vnc_auth_response(&challenge, password).to_vec())
-}
-
-/// The keysym for one character (`rfb_keysym::keysym_from_char`).
-#[wasm_bindgen(js_name = keysymFromChar)]
-pub fn keysym_from_char(c: char) -> u32 {
-    rfb_keysym::keysym_from_char(c)
-}
-
-/// The XT scancode of a DOM `code`, or -1.
-#[wasm_bindgen(js_name = xtScancode)]
-pub fn xt_scancode(code: &str) -> i32 {
-    rfb_keysym::xt_scancode(code).map_or(-1, i32::from)
-}
+#[cfg(target_arch = "wasm32")]
+pub use wasm::*;

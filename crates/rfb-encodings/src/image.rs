@@ -85,12 +85,24 @@ pub(crate) fn draw(
     if cx.target.draw_image(rect, format, data) {
         return Ok(());
     }
-    let rgba = match format {
-        ImageFormat::Png => decode_png(data, rect)?,
-        _ => decode_jpeg(data, rect)?,
-    };
+    let rgba = decode_image_rgba(format, data, rect)?;
     cx.target.put_rgba(rect, &rgba);
     Ok(())
+}
+
+/// Decodes a JPEG or PNG that must cover `rect` exactly to tightly packed RGBA, as the crate
+/// does when a target declines [`crate::DrawTarget::draw_image`]. For targets that accepted an
+/// image but cannot finish it themselves (a browser decoder that failed), so the fallback is
+/// the same decoder, with the same size limits.
+pub fn decode_image_rgba(
+    format: ImageFormat,
+    data: &[u8],
+    rect: Rect,
+) -> Result<Vec<u8>, DecodeErrorKind> {
+    match format {
+        ImageFormat::Png => decode_png(data, rect),
+        _ => decode_jpeg(data, rect),
+    }
 }
 
 fn image_err(format: &'static str, detail: impl ToString) -> DecodeErrorKind {

@@ -53,5 +53,6 @@ pub use h264::{
     AccessUnit, H264Contexts, H264Flags, H264Rect, MAX_H264_CONTEXTS, NAL_AUD, NAL_IDR, NAL_PPS,
     NAL_SEI, NAL_SLICE, NAL_SPS, NalUnit, SpsInfo, access_units, nal_units, parse_sps,
 };
+pub use image::decode_image_rgba;
 pub use pixel_format::{PIXEL_FORMAT_LEN, PixelFormat};
 pub use stats::DecodeStats;

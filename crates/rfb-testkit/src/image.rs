@@ -192,6 +192,30 @@ impl Image {
         }
     }
 
+    /// Mean absolute error per RGB channel and the largest channel error, for lossy
+    /// encodings (JPEG). The images must be the same size.
+    ///
+    /// # Panics
+    /// If the sizes differ.
+    pub fn error_stats(&self, other: &Self) -> (f64, u8) {
+        assert_eq!(
+            (self.width, self.height),
+            (other.width, other.height),
+            "error_stats: sizes differ"
+        );
+        let mut sum = 0u64;
+        let mut max = 0u8;
+        for (g, w) in self.rgba.chunks_exact(4).zip(other.rgba.chunks_exact(4)) {
+            for c in 0..3 {
+                let d = g[c].abs_diff(w[c]);
+                sum += u64::from(d);
+                max = max.max(d);
+            }
+        }
+        let n = (u64::from(self.width) * u64::from(self.height) * 3).max(1);
+        (sum as f64 / n as f64, max)
+    }
+
     /// Number of pixels whose RGB differs (alpha is ignored: the X side has none).
     ///
     /// When the sizes differ, the overlapping area is compared and every pixel of either image

@@ -4,12 +4,14 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use js_sys::Reflect;
+use js_sys::{Array, Uint8Array};
 use rfb_core::{AudioEvent, AudioFormat, Client, Config, Credentials, Error, Event, XvpAction};
-use rfb_encodings::Framebuffer;
+use rfb_encodings::Rect;
 use wasm_bindgen::prelude::*;
 
-use crate::convert;
-use crate::rng::BrowserRng;
+use super::convert;
+use super::rng::BrowserRng;
+use crate::deferred::DeferredTarget;
 
 fn ms(now_ms: f64) -> Duration {
     Duration::from_secs_f64((now_ms.max(0.0)) / 1000.0)
@@ -23,7 +25,8 @@ fn js_err(e: &Error) -> JsError {
 #[wasm_bindgen]
 pub struct Session {
     client: Client,
-    fb: Framebuffer,
+    /// The framebuffer, behind the queue that keeps browser-decoded images in wire order.
+    target: DeferredTarget,
     /// Received bytes the core has not consumed yet (less than one message step).
     inbuf: Vec<u8>,
     events: VecDeque<JsValue>,
@@ -56,6 +59,8 @@ impl Session {
             config.repeater_id = Some(id);
         }
         let audio = opt(options, "audio").is_none_or(|v| v.as_bool() != Some(false));
+        // `webcodecs`: rfb.js passes whether ImageDecoder exists and the page allows it.
+        let webcodecs = opt(options, "webcodecs").is_some_and(|v| v.as_bool() == Some(true));
         let mut client = Client::new(config, ms(now_ms), Box::new(BrowserRng));
         // Levels are queued and sent once connected.
         let quality = opt(options, "qualityLevel").and_then(|v| v.as_f64());
@@ -64,7 +69,7 @@ impl Session {
         let _ = client.set_compress_level(compression.map(|c| c.clamp(0.0, 9.0) as u8));
         Self {
             client,
-            fb: Framebuffer::new(0, 0),
+            target: DeferredTarget::new(webcodecs),
             inbuf: Vec::new(),
             events: VecDeque::new(),
             damage: Vec::new(),
@@ -81,7 +86,10 @@ impl Session {
             if start == self.inbuf.len() {
                 break Ok(());
             }
-            match self.client.handle_input(&self.inbuf[start..], &mut self.fb) {
+            match self
+                .client
+                .handle_input(&self.inbuf[start..], &mut self.target)
+            {
                 Ok(0) => break Ok(()),
                 Ok(n) => start += n,
                 Err(e) => break Err(e),
@@ -117,24 +125,73 @@ impl Session {
         self.events.pop_front().unwrap_or(JsValue::UNDEFINED)
     }
 
-    /// Damaged rectangles since the last call, as `[x, y, w, h, ...]`.
+    /// Damaged rectangles since the last call, as `[x, y, w, h, ...]`. Empty while an
+    /// image is being decoded by the browser: the framebuffer is painted only when it is
+    /// consistent with everything received.
     pub fn take_damage(&mut self) -> Vec<u32> {
-        std::mem::take(&mut self.damage)
+        if self.target.is_idle() {
+            std::mem::take(&mut self.damage)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Images to decode with `ImageDecoder`: `[{id, x, y, width, height, data}]`; answer each
+    /// with `complete_image` or `fail_image`.
+    pub fn take_images(&mut self) -> Array {
+        let out = Array::new();
+        for job in self.target.take_jobs() {
+            let Rect {
+                x,
+                y,
+                width,
+                height,
+            } = job.rect;
+            out.push(&convert::obj(&[
+                ("id", JsValue::from(job.id)),
+                ("x", JsValue::from(x)),
+                ("y", JsValue::from(y)),
+                ("width", JsValue::from(width)),
+                ("height", JsValue::from(height)),
+                ("data", Uint8Array::from(job.data.as_slice()).into()),
+            ]));
+        }
+        out
+    }
+
+    /// The browser decoded image `id` to RGBA.
+    pub fn complete_image(&mut self, id: u32, rgba: Vec<u8>) {
+        self.target.complete(id, rgba);
+    }
+
+    /// The browser could not decode image `id`: the Rust decoder does it.
+    pub fn fail_image(&mut self, id: u32) {
+        self.target.fail(id);
+    }
+
+    /// Images decoded in Rust because the browser failed or the queue hit its budget.
+    pub fn image_fallbacks(&self) -> u32 {
+        self.target.fallbacks
+    }
+
+    /// Images the browser decoded.
+    pub fn images_decoded_by_browser(&self) -> u32 {
+        self.target.browser_decoded
     }
 
     /// Address of the RGBA framebuffer in wasm memory (`width * 4` bytes per row).
     pub fn fb_ptr(&self) -> u32 {
-        self.fb.data().as_ptr() as usize as u32
+        self.target.framebuffer().data().as_ptr() as usize as u32
     }
 
     /// Framebuffer width.
     pub fn fb_width(&self) -> u32 {
-        u32::from(self.fb.width())
+        u32::from(self.target.framebuffer().width())
     }
 
     /// Framebuffer height.
     pub fn fb_height(&self) -> u32 {
-        u32::from(self.fb.height())
+        u32::from(self.target.framebuffer().height())
     }
 
     /// When `handle_timeout` is due, in the same milliseconds as `now_ms`, or -1.
