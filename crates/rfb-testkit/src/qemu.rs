@@ -418,23 +418,6 @@ impl Drop for Qemu {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(json_string("a\"b\\c\n"), r#""a\"b\\c\u000a""#);
-        assert_eq!(json_string("/tmp/x.ppm"), r#""/tmp/x.ppm""#);
-    }
-
-    #[test]
-    fn free_display_maps_to_a_port() {
-        let d = free_display();
-        assert!(u32::from(d) + 5900 <= 65535);
-    }
-}
-
 /// A 512-byte master boot record, assembled here by hand (16-bit real mode, loaded at
 /// 0x7c00), that:
 ///
@@ -469,4 +452,21 @@ pub fn beep_mbr() -> Vec<u8> {
     code.resize(510, 0);
     code.extend_from_slice(&[0x55, 0xaa]);
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_are_escaped() {
+        assert_eq!(json_string("a\"b\\c\n"), r#""a\"b\\c\u000a""#);
+        assert_eq!(json_string("/tmp/x.ppm"), r#""/tmp/x.ppm""#);
+    }
+
+    #[test]
+    fn free_display_maps_to_a_port() {
+        let d = free_display();
+        assert!(u32::from(d) + 5900 <= 65535);
+    }
 }
