@@ -50,6 +50,10 @@ pub(crate) enum ClipboardCommand {
         /// clipboard only while that client is connected.
         #[arg(long)]
         hold: bool,
+        /// Without --hold: stay connected SECS seconds after sending. x11vnc lost the text
+        /// when the client closed the connection right after sending it.
+        #[arg(long, value_name = "SECS", default_value_t = 0.5)]
+        linger: f64,
         /// Print which clipboard path the session used to stderr.
         #[arg(short, long)]
         verbose: bool,
@@ -169,10 +173,19 @@ pub(crate) async fn run(cmd: &ClipboardCommand) -> anyhow::Result<()> {
             server,
             text,
             hold,
+            linger,
             verbose,
             legacy,
             common,
-        } => set(server, &read_text(text)?, *hold, *verbose, *legacy, common).await,
+        } => {
+            let opts = SetOptions {
+                hold: *hold,
+                linger: *linger,
+                verbose: *verbose,
+                legacy: *legacy,
+            };
+            set(server, &read_text(text)?, &opts, common).await
+        }
     }
 }
 
@@ -206,14 +219,25 @@ async fn get(server: &str, verbose: bool, legacy: bool, common: &Common) -> anyh
     Ok(())
 }
 
-async fn set(
-    server: &str,
-    text: &str,
+/// The flags of `rfb clipboard set`.
+#[derive(Clone, Copy)]
+struct SetOptions {
     hold: bool,
+    linger: f64,
     verbose: bool,
     legacy: bool,
-    common: &Common,
-) -> anyhow::Result<()> {
+}
+
+async fn set(server: &str, text: &str, o: &SetOptions, common: &Common) -> anyhow::Result<()> {
+    let SetOptions {
+        hold,
+        linger,
+        verbose,
+        legacy,
+    } = *o;
+    if !(linger.is_finite() && linger >= 0.0) {
+        bail!("--linger must be a non-negative number of seconds, not {linger}");
+    }
     let (mut s, deadline) = connect(server, common, legacy).await?;
     await_path(&mut s, deadline, &mut |_| {}).await?;
     report_path(verbose, &s.client);
@@ -235,6 +259,10 @@ async fn set(
             _ => Flow::Continue,
         })
         .await?;
+    } else {
+        // Requests arriving meanwhile are answered inside the core.
+        let until = Instant::now() + Duration::from_secs_f64(linger.min(3600.0));
+        s.run(until, |_, _, _| Flow::Continue).await?;
     }
     Ok(())
 }

@@ -303,13 +303,6 @@ fn cut_buffer0(x: &Xvnc) -> String {
 fn check_x11vnc_set(extra: &[&str], verbose_path: &str) {
     let Some(x) = x11vnc() else { return };
     let addr = x.addr();
-    // x11vnc 0.9.16 drops cut text from the very first session after it starts (observed:
-    // the same message applies in any later session), so a short session comes first.
-    let warm = rfb()
-        .args(["info", &addr, "--timeout", "60"])
-        .output()
-        .unwrap();
-    assert!(warm.status.success());
     let mut args = vec![
         "clipboard",
         "set",
