@@ -6,8 +6,8 @@
 use std::io::Write;
 
 use flate2::Compression;
-use flate2::{Decompress, FlushDecompress, Status};
 use flate2::write::ZlibEncoder;
+use flate2::{Decompress, FlushDecompress, Status};
 use rfb_core::clipboard::{Actions, Caps, ClipboardData, ClipboardError, ClipboardEvent, Formats};
 use rfb_core::{Config, Error, Event};
 use rfb_encodings::{Encoding, PixelFormat};
@@ -63,7 +63,9 @@ fn zlib(plain: &[u8]) -> Vec<u8> {
 fn inflate_sync(z: &[u8]) -> Vec<u8> {
     let mut d = Decompress::new(true);
     let mut out = Vec::with_capacity(1 << 16);
-    let st = d.decompress_vec(z, &mut out, FlushDecompress::Sync).unwrap();
+    let st = d
+        .decompress_vec(z, &mut out, FlushDecompress::Sync)
+        .unwrap();
     assert_ne!(st, Status::StreamEnd, "the stream must not be finished");
     assert_eq!(d.total_in() as usize, z.len());
     assert_eq!(&z[z.len() - 4..], [0, 0, 0xff, 0xff], "sync flush marker");
