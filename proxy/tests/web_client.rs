@@ -767,3 +767,162 @@ fn jpeg_through_imagedecoder_and_rust_are_both_close_to_xwd() {
         "JPEG was used at all (lossy)"
     );
 }
+
+/// A minimal RFB 3.8 server (None security, 64×48) that answers the first update request of
+/// a client offering Open H.264 (50) with the committed x264 stream, one picture per
+/// FramebufferUpdate. No installable VNC server sends H.264; the stream is Debian x264's
+/// (scripts/gen-h264-vectors.sh). Returns the port and a flag set when 50 was offered.
+fn h264_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let offered = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = offered.clone();
+    let data_dir = peer::workspace_root().join("crates/rfb-encodings/tests/data/h264");
+    let stream = std::fs::read(data_dir.join("x264-64x48.h264")).unwrap();
+    let sizes: Vec<usize> = std::fs::read_to_string(data_dir.join("x264-64x48.frames"))
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    std::thread::spawn(move || {
+        // Connections are served one after another (the page opens one per mode).
+        for conn in listener.incoming().take(4) {
+            let Ok(mut s) = conn else { return };
+            s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            let mut buf = [0u8; 12];
+            let serve = |s: &mut std::net::TcpStream, buf: &mut [u8; 12]| -> std::io::Result<()> {
+                s.write_all(b"RFB 003.008\n")?;
+                s.read_exact(buf)?;
+                s.write_all(&[1, 1])?; // one security type: None
+                let mut b = [0u8; 1];
+                s.read_exact(&mut b)?;
+                s.write_all(&0u32.to_be_bytes())?; // SecurityResult OK
+                s.read_exact(&mut b)?; // ClientInit
+                let mut init = vec![0, 64, 0, 48];
+                // 32 bpp, depth 24, little-endian, true colour, 255 maxes, shifts 16/8/0.
+                init.extend_from_slice(&[32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0]);
+                init.extend_from_slice(&4u32.to_be_bytes());
+                init.extend_from_slice(b"h264");
+                s.write_all(&init)?;
+                let mut sent = false;
+                loop {
+                    s.read_exact(&mut b)?;
+                    match b[0] {
+                        0 => s.read_exact(&mut [0u8; 19])?,
+                        2 => {
+                            let mut h = [0u8; 3];
+                            s.read_exact(&mut h)?;
+                            let n = usize::from(u16::from_be_bytes([h[1], h[2]]));
+                            let mut e = vec![0u8; 4 * n];
+                            s.read_exact(&mut e)?;
+                            if e.chunks(4).any(|c| c == 50i32.to_be_bytes()) {
+                                flag.store(true, Ordering::SeqCst);
+                            }
+                        }
+                        3 => {
+                            s.read_exact(&mut [0u8; 9])?;
+                            if !sent && flag.load(Ordering::SeqCst) {
+                                sent = true;
+                                let mut at = 0;
+                                for (k, &len) in sizes.iter().enumerate() {
+                                    let mut m = vec![0, 0, 0, 1, 0, 0, 0, 0, 0, 64, 0, 48];
+                                    m.extend_from_slice(&50i32.to_be_bytes());
+                                    m.extend_from_slice(&(len as u32).to_be_bytes());
+                                    let flags: u32 = if k == 0 { 1 } else { 0 };
+                                    m.extend_from_slice(&flags.to_be_bytes());
+                                    m.extend_from_slice(&stream[at..at + len]);
+                                    at += len;
+                                    s.write_all(&m)?;
+                                }
+                            }
+                        }
+                        4 => s.read_exact(&mut [0u8; 7])?,
+                        5 => s.read_exact(&mut [0u8; 5])?,
+                        6 => {
+                            let mut h = [0u8; 7];
+                            s.read_exact(&mut h)?;
+                            let n = i32::from_be_bytes([h[3], h[4], h[5], h[6]]).unsigned_abs();
+                            std::io::copy(
+                                &mut Read::by_ref(s).take(u64::from(n)),
+                                &mut std::io::sink(),
+                            )?;
+                        }
+                        _ => return Ok(()), // nothing else is expected from this client
+                    }
+                }
+            };
+            let _ = serve(&mut s, &mut buf);
+        }
+    });
+    (port, offered)
+}
+
+/// Open H.264 through WebCodecs' VideoDecoder: the page offers encoding 50 (Chromium can
+/// decode avc1), and the last of five x264 pictures lands in the framebuffer with the
+/// generator's colours (lossy: ±12 per channel at quadrant centres).
+#[test]
+fn h264_through_videodecoder() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let (server, offered) = h264_server();
+    let dir = temp_dir("web-h264");
+    let port = free_port();
+    let _proxy = start_proxy(
+        &[
+            "--web".into(),
+            dist.display().to_string(),
+            format!("127.0.0.1:{port}"),
+            format!("127.0.0.1:{server}"),
+        ],
+        port,
+        &dir.join("proxy.log"),
+    );
+    // The last frame (k = 4) of the generator's palette walk, by quadrant.
+    let want = [
+        ((16, 12), [40, 200, 200]),
+        ((48, 12), [200, 40, 200]),
+        ((16, 36), [200, 40, 40]),
+        ((48, 36), [40, 200, 40]),
+    ];
+    for (mode, flag) in MODES {
+        let fb = dir.join(format!("fb-{mode}.rgba"));
+        let mut steps = vec![
+            goto(&lite_url(port, &format!("&worker={flag}"))),
+            wait(CONNECTED),
+            // Wait for the last picture: cyan top-left and green bottom-right (the earlier
+            // pictures have other colours there).
+            wait(
+                "(async () => { const i = await rfb.snapshot(); if (!i) return false; \
+                 const px = (x, y) => i.data.slice((y * 64 + x) * 4, (y * 64 + x) * 4 + 3); \
+                 const [a, b] = [px(16, 12), px(48, 36)]; \
+                 return a[0] < 90 && a[1] > 150 && a[2] > 150 && b[0] < 90 && b[1] > 150 && b[2] < 90; })()",
+            ),
+        ];
+        steps.push(op(
+            "snapshot",
+            &format!(r#""out":{}"#, js(&fb.display().to_string())),
+        ));
+        drive(&node, &dir, &steps);
+        assert!(
+            offered.load(std::sync::atomic::Ordering::SeqCst),
+            "{mode}: H.264 offered"
+        );
+        let img = Image {
+            width: 64,
+            height: 48,
+            rgba: std::fs::read(&fb).unwrap(),
+        };
+        for ((x, y), rgb) in want {
+            let got = img.pixel(x, y);
+            for c in 0..3 {
+                assert!(
+                    got[c].abs_diff(rgb[c]) <= 12,
+                    "{mode}: pixel ({x},{y}) is {got:?}, want {rgb:?}"
+                );
+            }
+        }
+    }
+}

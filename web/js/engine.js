@@ -27,11 +27,16 @@ export class Engine {
         this._closed = false;
         this._pending = []; // bytes received while a frame is being painted
         this._snapshotTimer = null;
+        this._video = new VideoContexts((id, rgba) => {
+            if (this._closed) return;
+            this._session.complete_video(id, rgba);
+            this._flush();
+        });
     }
 
     /** One message from rfb.js. */
     handle(m) {
-        if (this._closed && m.type !== 'snapshot') {
+        if (this._closed && m.type !== 'snapshot' && m.type !== 'eof') {
             return;
         }
         const s = this._session;
@@ -46,8 +51,13 @@ export class Engine {
                 }
                 break;
             case 'eof':
-                s.eof();
-                break;
+                if (!this._closed) {
+                    s.eof();
+                    this._flush();
+                }
+                // Everything received before the close has been processed: rfb.js may end.
+                this._post({ type: 'eof-done' });
+                return;
             case 'input': {
                 const ops = m.ops;
                 for (let i = 0; i + 3 < ops.length; i += 4) {
@@ -103,6 +113,9 @@ export class Engine {
         const s = this._session;
         for (const job of s.take_images()) {
             this._decode(job);
+        }
+        for (const job of s.take_video()) {
+            this._video.submit(job);
         }
         const out = s.take_output();
         if (out) {
@@ -234,6 +247,7 @@ export class Engine {
             return;
         }
         this._closed = true;
+        this._video.closeAll();
         if (this._timer !== null) {
             clearTimeout(this._timer);
         }
@@ -241,6 +255,118 @@ export class Engine {
             this._post({ type: 'event', event: { type: 'disconnect', clean: false, reason } });
         }
     }
+}
+
+/** Most H.264 contexts kept open; the least recently used is closed beyond this. */
+const MAX_VIDEO_CONTEXTS = 16;
+/** A rectangle whose pictures have not all come out by then is skipped (never a stall). */
+const VIDEO_TIMEOUT_MS = 2000;
+
+/**
+ * Open H.264 contexts, one VideoDecoder per rectangle (x, y, w, h) as the spec keys them.
+ * Jobs of one context run in order; each produces the rectangle's last picture, cropped to the
+ * rectangle, or null. Pictures are counted rather than flushed: a flush would make the next
+ * chunk require a key frame, and Open H.264 servers send baseline streams (one picture out
+ * per access unit, no reordering).
+ */
+class VideoContexts {
+    constructor(done) {
+        this._done = done;
+        this._contexts = new Map();
+    }
+
+    submit(job) {
+        if (job.flags & 2) {
+            this.closeAll();
+        }
+        const key = `${job.x},${job.y},${job.width},${job.height}`;
+        if (job.flags & 1) {
+            this._drop(key);
+        }
+        let ctx = this._contexts.get(key);
+        if (!ctx) {
+            ctx = { decoder: null, chain: Promise.resolve(), last: null, outputs: 0,
+                    waiters: [], needKey: true, timestamp: 0 };
+            this._contexts.set(key, ctx);
+            while (this._contexts.size > MAX_VIDEO_CONTEXTS) {
+                this._drop(this._contexts.keys().next().value);
+            }
+        } else {
+            // Most recently used goes last.
+            this._contexts.delete(key);
+            this._contexts.set(key, ctx);
+        }
+        ctx.chain = ctx.chain.then(() => this._run(ctx, job)).then(
+            (rgba) => this._done(job.id, rgba),
+            () => this._done(job.id, undefined));
+    }
+
+    closeAll() {
+        for (const key of [...this._contexts.keys()]) this._drop(key);
+    }
+
+    _drop(key) {
+        const ctx = this._contexts.get(key);
+        if (!ctx) return;
+        this._contexts.delete(key);
+        if (ctx.decoder && ctx.decoder.state !== 'closed') ctx.decoder.close();
+        if (ctx.last) ctx.last.close();
+        ctx.last = null;
+    }
+
+    async _run(ctx, job) {
+        const units = job.units.filter((u, i) => !(ctx.needKey && !u.key &&
+            !job.units.slice(0, i).some((p) => p.key)));
+        if (units.length === 0) return undefined;
+        if (!ctx.decoder || ctx.decoder.state === 'closed') {
+            ctx.decoder = new VideoDecoder({
+                output: (frame) => {
+                    if (ctx.last) ctx.last.close();
+                    ctx.last = frame;
+                    ctx.outputs += 1;
+                    ctx.waiters = ctx.waiters.filter((w) => !w());
+                },
+                error: () => { ctx.broken = true; ctx.waiters = ctx.waiters.filter((w) => !w()); },
+            });
+            ctx.decoder.configure({ codec: job.codec || 'avc1.42E01E', optimizeForLatency: true });
+        }
+        const target = ctx.outputs + units.length;
+        for (const u of units) {
+            ctx.decoder.decode(new EncodedVideoChunk({ type: u.key ? 'key' : 'delta',
+                                                       timestamp: ctx.timestamp++, data: u.data }));
+        }
+        ctx.needKey = false;
+        await new Promise((resolve) => {
+            const check = () => {
+                if (ctx.outputs >= target || ctx.broken) { resolve(); return true; }
+                return false;
+            };
+            if (!check()) {
+                ctx.waiters.push(check);
+                setTimeout(() => { ctx.broken = ctx.broken || ctx.outputs < target; resolve(); },
+                           VIDEO_TIMEOUT_MS);
+            }
+        });
+        if (ctx.broken || !ctx.last) {
+            // The decoder is unusable now; the next rectangle starts again from a key frame.
+            if (ctx.decoder.state !== 'closed') ctx.decoder.close();
+            ctx.decoder = null;
+            ctx.broken = false;
+            ctx.needKey = true;
+            return undefined;
+        }
+        return frameToRgba(ctx.last, job.width, job.height);
+    }
+}
+
+/** The top-left `w` × `h` of a frame as RGBA (pictures may be larger than the rectangle). */
+async function frameToRgba(frame, w, h) {
+    const cw = Math.min(w, frame.displayWidth);
+    const ch = Math.min(h, frame.displayHeight);
+    const c = new OffscreenCanvas(w, h);
+    const ctx = c.getContext('2d');
+    ctx.drawImage(frame, 0, 0, cw, ch, 0, 0, cw, ch);
+    return new Uint8Array(ctx.getImageData(0, 0, w, h).data.buffer);
 }
 
 /** RGBA pixels of a JPEG via ImageDecoder; null when the size is not the rectangle's. */
@@ -268,5 +394,18 @@ async function decodeWithImageDecoder(job) {
         }
     } finally {
         decoder.close();
+    }
+}
+
+/** Whether this context can decode H.264 with WebCodecs (then Open H.264 is offered). */
+export async function canDecodeH264() {
+    if (typeof VideoDecoder === 'undefined' || typeof OffscreenCanvas === 'undefined') {
+        return false;
+    }
+    try {
+        const r = await VideoDecoder.isConfigSupported({ codec: 'avc1.42E01E' });
+        return r.supported === true;
+    } catch (e) {
+        return false;
     }
 }

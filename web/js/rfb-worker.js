@@ -3,7 +3,7 @@
 // on the main thread) and the canvas in the first message.
 
 import init, { Session } from './pkg/rfb_web.js';
-import { Engine } from './engine.js';
+import { Engine, canDecodeH264 } from './engine.js';
 
 let engine = null;
 const early = [];
@@ -12,6 +12,7 @@ self.onmessage = async (e) => {
     const m = e.data;
     if (m.type === 'init') {
         const wasm = await init({ module_or_path: m.module });
+        m.options.h264 = m.options.webcodecs && await canDecodeH264();
         m.options.webcodecs = m.options.webcodecs && typeof ImageDecoder !== 'undefined';
         engine = new Engine(wasm, Session, m.options, m.canvas,
                             (msg, transfer) => self.postMessage(msg, transfer || []));

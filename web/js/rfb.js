@@ -8,7 +8,7 @@
 // import.
 
 import init, { Input, Session, genDES as wasmGenDES } from './pkg/rfb_web.js';
-import { Engine } from './engine.js';
+import { Engine, canDecodeH264 } from './engine.js';
 import { DomInput, detectPlatform } from './input-dom.js';
 import { Viewport } from './viewport.js';
 import { messages } from './messages.js';
@@ -34,6 +34,7 @@ async function compileWasm(url) {
 
 const wasmModule = await compileWasm(new URL('pkg/rfb_web_bg.wasm', assetBase));
 const wasm = await init({ module_or_path: wasmModule });
+const mainThreadH264 = await canDecodeH264();
 
 const SECURITY_NAMES = { 1: 'None', 2: 'VncAuth' };
 
@@ -112,6 +113,7 @@ export default class RFB extends EventTarget {
             this._worker.postMessage({ type: 'init', module: wasmModule, options: sessionOptions,
                                        canvas: offscreen }, [offscreen]);
         } else {
+            sessionOptions.h264 = sessionOptions.webcodecs && mainThreadH264;
             sessionOptions.webcodecs = sessionOptions.webcodecs && typeof ImageDecoder !== 'undefined';
             this._engine = new Engine(wasm, Session, sessionOptions, this._canvas,
                                       (m) => this._onEngine(m));
@@ -352,11 +354,11 @@ export default class RFB extends EventTarget {
         if (this._rfbConnectionState === 'disconnected') {
             return;
         }
+        // The engine may still hold bytes that arrived before the close (a security failure
+        // and its reason): let it finish them, then end with the best reason known.
+        this._closeReason = e && e.reason ? e.reason : 'connection closed';
         this._toEngine({ type: 'eof' });
-        if (!this._cleanDisconnect && !this._disconnectReason) {
-            this._disconnectReason = e && e.reason ? e.reason : 'connection closed';
-        }
-        this._finish();
+        this._eofTimer = setTimeout(() => this._onEngine({ type: 'eof-done' }), 2000);
     }
 
     _closeSocket() {
@@ -441,6 +443,13 @@ export default class RFB extends EventTarget {
                 // Ours, for diagnostics and tests: how images were decoded.
                 this._imageStats = { browser: m.browserImages, fallbacks: m.imageFallbacks };
                 this.dispatchEvent(new CustomEvent('framebufferupdate', { detail: { rects: m.rects } }));
+                break;
+            case 'eof-done':
+                clearTimeout(this._eofTimer);
+                if (!this._cleanDisconnect && !this._disconnectReason) {
+                    this._disconnectReason = this._closeReason || 'connection closed';
+                }
+                this._finish();
                 break;
             case 'ready':
                 this._workerConfirmed = m.inWorker === true;

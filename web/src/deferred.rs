@@ -15,7 +15,9 @@
 
 use std::collections::VecDeque;
 
-use rfb_encodings::{DrawTarget, Framebuffer, ImageFormat, Rect, decode_image_rgba};
+use rfb_encodings::{
+    DrawTarget, Framebuffer, H264Rect, ImageFormat, NAL_SPS, Rect, decode_image_rgba, parse_sps,
+};
 
 /// One queued operation, in wire order.
 #[derive(Debug)]
@@ -27,6 +29,14 @@ enum Op {
         data: Vec<u8>,
         /// The decoded pixels, once the browser (or the fallback) has them.
         rgba: Option<Vec<u8>>,
+    },
+    /// An Open H.264 rectangle the browser's VideoDecoder is working on. `result` is
+    /// `Some(None)` when it finished without a picture to draw (a reset-only rectangle, or
+    /// a failed decode: the spec says to skip frames that fail).
+    Video {
+        id: u32,
+        rect: Rect,
+        result: Option<Option<Vec<u8>>>,
     },
     Put {
         rect: Rect,
@@ -52,6 +62,10 @@ impl Op {
         match self {
             Self::Image { data, rgba, .. } => data.len() + rgba.as_ref().map_or(0, Vec::len),
             Self::Put { rgba, .. } => rgba.len(),
+            Self::Video { result, .. } => result
+                .as_ref()
+                .and_then(|r| r.as_ref())
+                .map_or(16, Vec::len),
             _ => 16,
         }
     }
@@ -64,6 +78,18 @@ pub(crate) struct ImageJob {
     pub(crate) data: Vec<u8>,
 }
 
+/// An Open H.264 rectangle for the driver's VideoDecoder (one per context, the rectangle).
+pub(crate) struct VideoJob {
+    pub(crate) id: u32,
+    pub(crate) rect: Rect,
+    /// ResetContext (1) / ResetAllContexts (2), applied before decoding.
+    pub(crate) flags: u32,
+    /// The access units, each with whether it starts with an IDR picture (a key chunk).
+    pub(crate) units: Vec<(Vec<u8>, bool)>,
+    /// The `avc1.PPCCLL` codec string from an SPS in the data, when there is one.
+    pub(crate) codec: Option<String>,
+}
+
 /// The framebuffer plus the queue; see the module docs.
 pub(crate) struct DeferredTarget {
     fb: Framebuffer,
@@ -72,6 +98,9 @@ pub(crate) struct DeferredTarget {
     queue: VecDeque<Op>,
     queued_bytes: usize,
     jobs: Vec<ImageJob>,
+    /// Whether Open H.264 rectangles go to the browser (its VideoDecoder can do avc1).
+    browser_video: bool,
+    video_jobs: Vec<VideoJob>,
     next_id: u32,
     /// Images decoded in Rust after a browser failure or to stay within the byte budget.
     pub(crate) fallbacks: u32,
@@ -90,10 +119,38 @@ impl DeferredTarget {
             queue: VecDeque::new(),
             queued_bytes: 0,
             jobs: Vec::new(),
+            browser_video: false,
+            video_jobs: Vec::new(),
             next_id: 1,
             fallbacks: 0,
             browser_decoded: 0,
         }
+    }
+
+    /// Sends Open H.264 rectangles to the browser (call only when it can decode avc1).
+    pub(crate) fn enable_video(&mut self) {
+        self.browser_video = true;
+    }
+
+    /// H.264 rectangles handed out since the last call.
+    pub(crate) fn take_video_jobs(&mut self) -> Vec<VideoJob> {
+        std::mem::take(&mut self.video_jobs)
+    }
+
+    /// The browser finished H.264 rectangle `id`: its last picture as RGBA of the
+    /// rectangle's size, or `None` (nothing to draw). Returns false for an unknown id.
+    pub(crate) fn complete_video(&mut self, id: u32, rgba: Option<Vec<u8>>) -> bool {
+        let Some(Op::Video { rect, result, .. }) = self
+            .queue
+            .iter_mut()
+            .find(|op| matches!(op, Op::Video { id: i, .. } if *i == id))
+        else {
+            return false;
+        };
+        let want = usize::from(rect.width) * usize::from(rect.height) * 4;
+        *result = Some(rgba.filter(|p| p.len() == want));
+        self.drain();
+        true
     }
 
     pub(crate) fn framebuffer(&self) -> &Framebuffer {
@@ -157,6 +214,15 @@ impl DeferredTarget {
                 *rgba = Some(decode_image_rgba(*format, data, *rect).unwrap_or_default());
                 self.fallbacks += 1;
             }
+            // No decoder here for H.264: a picture the browser has not delivered in time is
+            // skipped, as the spec allows for frames that cannot be decoded.
+            if let Op::Video {
+                result: result @ None,
+                ..
+            } = op
+            {
+                *result = Some(None);
+            }
         }
         self.jobs.clear();
         self.drain();
@@ -165,7 +231,10 @@ impl DeferredTarget {
     /// Applies queued operations from the front until an image that is not decoded yet.
     fn drain(&mut self) {
         while let Some(op) = self.queue.front() {
-            if matches!(op, Op::Image { rgba: None, .. }) {
+            if matches!(
+                op,
+                Op::Image { rgba: None, .. } | Op::Video { result: None, .. }
+            ) {
                 return;
             }
             let op = self.queue.pop_front().expect("front exists");
@@ -176,6 +245,11 @@ impl DeferredTarget {
                     // A decode that failed in Rust too leaves the area as it was: the core
                     // would have reported an error; a browser session keeps running.
                     if rgba.len() == usize::from(rect.width) * usize::from(rect.height) * 4 {
+                        self.fb.put_rgba(rect, &rgba);
+                    }
+                }
+                Op::Video { rect, result, .. } => {
+                    if let Some(Some(rgba)) = result {
                         self.fb.put_rgba(rect, &rgba);
                     }
                 }
@@ -253,6 +327,34 @@ impl DrawTarget for DeferredTarget {
             format,
             data: data.to_vec(),
             rgba: None,
+        });
+        true
+    }
+
+    fn draw_h264(&mut self, msg: &H264Rect<'_>) -> bool {
+        if !self.browser_video || msg.data.len() > Self::MAX_QUEUED_BYTES {
+            return false;
+        }
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        let codec = rfb_encodings::nal_units(msg.data)
+            .find(|n| n.nal_type == Some(NAL_SPS))
+            .and_then(|n| parse_sps(n.data))
+            .map(|sps| sps.codec_string());
+        self.video_jobs.push(VideoJob {
+            id,
+            rect: msg.rect,
+            flags: msg.flags.bits(),
+            units: msg
+                .access_units()
+                .map(|au| (au.data.to_vec(), au.idr))
+                .collect(),
+            codec,
+        });
+        self.push(Op::Video {
+            id,
+            rect: msg.rect,
+            result: None,
         });
         true
     }
@@ -367,6 +469,46 @@ mod tests {
         );
         assert!(t.queued_bytes == 0);
         assert_eq!(t.framebuffer().pixel(10, 10), Some(RED));
+    }
+
+    #[test]
+    fn h264_rectangles_wait_in_order_and_skip_failed_pictures() {
+        let mut t = DeferredTarget::new(true);
+        t.resize(4, 4);
+        let data = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../crates/rfb-encodings/tests/data/h264/x264-64x48.h264"
+        ))
+        .unwrap();
+        let r = rect(0, 0, 4, 4);
+        assert!(!t.draw_h264(&H264Rect::new(r, rfb_encodings::H264Flags(0), &data)));
+        t.enable_video();
+        assert!(t.draw_h264(&H264Rect::new(r, rfb_encodings::H264Flags(1), &data)));
+        t.fill_rgba(rect(0, 0, 1, 1), BLUE);
+        assert!(t.draw_h264(&H264Rect::new(r, rfb_encodings::H264Flags(0), &[])));
+        let jobs = t.take_video_jobs();
+        assert_eq!(jobs.len(), 2);
+        assert_eq!(jobs[0].flags, 1);
+        assert_eq!(jobs[0].units.len(), 5, "five pictures in the x264 stream");
+        assert!(jobs[0].units[0].1, "the first starts with an IDR");
+        assert_eq!(jobs[0].codec.as_deref(), Some("avc1.42c00a"));
+        assert!(jobs[1].units.is_empty());
+        // The second finishes first: nothing applies until the first is done.
+        assert!(t.complete_video(jobs[1].id, None));
+        assert!(!t.is_idle());
+        assert!(t.complete_video(jobs[0].id, Some(solid(4, 4, RED))));
+        assert!(t.is_idle());
+        assert_eq!(
+            t.framebuffer().pixel(0, 0),
+            Some(BLUE),
+            "the fill came after the picture"
+        );
+        assert_eq!(t.framebuffer().pixel(3, 3), Some(RED));
+        // A picture of the wrong size is skipped, not drawn.
+        assert!(t.draw_h264(&H264Rect::new(r, rfb_encodings::H264Flags(0), &data)));
+        let id = t.take_video_jobs()[0].id;
+        assert!(t.complete_video(id, Some(vec![0; 8])));
+        assert_eq!(t.framebuffer().pixel(3, 3), Some(RED));
     }
 
     #[test]

@@ -13,6 +13,9 @@
 //   {op:'sleep', ms}
 //   {op:'resize', width, height}           set the page's viewport size
 //   {op:'screenshot', out}                 full-page PNG (an artifact for people)
+//   {op:'click', selector}                 click an element of the page (the app's tests)
+//   {op:'fill', selector, value}           type a value into an input or textarea
+//   {op:'select', selector, value}         choose an <option>
 //   {op:'exec', cmd, env?}                 run a shell command (e.g. xclip on the test display);
 //                                          prints `ok exec <JSON of its stdout>`
 
@@ -41,9 +44,23 @@ try {
       case 'goto':
         await page.goto(s.url, { waitUntil: 'load', timeout: 20000 });
         break;
-      case 'wait':
-        await page.waitForFunction(s.expr, null, { timeout: s.timeout || 20000, polling: 50 });
+      case 'wait': {
+        // Polled with evaluate, which awaits a promise the expression returns (waitForFunction
+        // would take the promise object itself as truthy).
+        const deadline = Date.now() + (s.timeout || 20000);
+        for (;;) {
+          let v = false;
+          try {
+            v = await page.evaluate(s.expr);
+          } catch (e) {
+            v = false; // the page may still be loading
+          }
+          if (v) break;
+          if (Date.now() > deadline) throw new Error('timed out waiting for ' + s.expr);
+          await page.waitForTimeout(50);
+        }
         break;
+      }
       case 'eval': {
         const v = await page.evaluate(s.expr);
         console.log('ok eval', JSON.stringify(v));
@@ -111,6 +128,15 @@ try {
         break;
       case 'resize':
         await page.setViewportSize({ width: s.width, height: s.height });
+        break;
+      case 'click':
+        await page.locator(s.selector).click({ timeout: 10000 });
+        break;
+      case 'fill':
+        await page.locator(s.selector).fill(s.value, { timeout: 10000 });
+        break;
+      case 'select':
+        await page.locator(s.selector).selectOption(s.value, { timeout: 10000 });
         break;
       default:
         throw new Error('unknown step ' + s.op);

@@ -6,7 +6,7 @@ use std::time::Duration;
 use js_sys::Reflect;
 use js_sys::{Array, Uint8Array};
 use rfb_core::{AudioEvent, AudioFormat, Client, Config, Credentials, Error, Event, XvpAction};
-use rfb_encodings::Rect;
+use rfb_encodings::{Decoders, Rect};
 use wasm_bindgen::prelude::*;
 
 use super::convert;
@@ -61,15 +61,27 @@ impl Session {
         let audio = opt(options, "audio").is_none_or(|v| v.as_bool() != Some(false));
         // `webcodecs`: rfb.js passes whether ImageDecoder exists and the page allows it.
         let webcodecs = opt(options, "webcodecs").is_some_and(|v| v.as_bool() == Some(true));
+        // `h264`: rfb.js passes whether VideoDecoder can decode avc1; only then is Open H.264
+        // offered (first, so servers that have it prefer it).
+        let h264 = opt(options, "h264").is_some_and(|v| v.as_bool() == Some(true));
+        if h264 {
+            let mut encodings = Decoders::target_decoded().to_vec();
+            encodings.extend(config.encodings.iter().copied());
+            config.encodings = encodings;
+        }
         let mut client = Client::new(config, ms(now_ms), Box::new(BrowserRng));
         // Levels are queued and sent once connected.
         let quality = opt(options, "qualityLevel").and_then(|v| v.as_f64());
         let compression = opt(options, "compressionLevel").and_then(|v| v.as_f64());
         let _ = client.set_quality_level(quality.map(|q| q.clamp(0.0, 9.0) as u8));
         let _ = client.set_compress_level(compression.map(|c| c.clamp(0.0, 9.0) as u8));
+        let mut target = DeferredTarget::new(webcodecs);
+        if h264 {
+            target.enable_video();
+        }
         Self {
             client,
-            target: DeferredTarget::new(webcodecs),
+            target,
             inbuf: Vec::new(),
             events: VecDeque::new(),
             damage: Vec::new(),
@@ -157,6 +169,41 @@ impl Session {
             ]));
         }
         out
+    }
+
+    /// Open H.264 rectangles for VideoDecoder: `[{id, x, y, width, height, flags, codec,
+    /// units: [{data, key}]}]`; answer each with `complete_video`.
+    pub fn take_video(&mut self) -> Array {
+        let out = Array::new();
+        for job in self.target.take_video_jobs() {
+            let units = Array::new();
+            for (data, key) in &job.units {
+                units.push(&convert::obj(&[
+                    ("data", Uint8Array::from(data.as_slice()).into()),
+                    ("key", JsValue::from_bool(*key)),
+                ]));
+            }
+            out.push(&convert::obj(&[
+                ("id", JsValue::from(job.id)),
+                ("x", JsValue::from(job.rect.x)),
+                ("y", JsValue::from(job.rect.y)),
+                ("width", JsValue::from(job.rect.width)),
+                ("height", JsValue::from(job.rect.height)),
+                ("flags", JsValue::from(job.flags)),
+                (
+                    "codec",
+                    job.codec.map_or(JsValue::NULL, |c| JsValue::from_str(&c)),
+                ),
+                ("units", units.into()),
+            ]));
+        }
+        out
+    }
+
+    /// VideoDecoder finished rectangle `id`: its last picture (RGBA of the rectangle's
+    /// size), or `undefined` when there is nothing to draw.
+    pub fn complete_video(&mut self, id: u32, rgba: Option<Vec<u8>>) {
+        self.target.complete_video(id, rgba);
     }
 
     /// The browser decoded image `id` to RGBA.

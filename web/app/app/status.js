@@ -1,0 +1,28 @@
+// The status banner at the top of the screen: `normal` messages fade after a few seconds,
+// `warn` and `error` stay until the next message (or a click on them).
+
+const HIDE_AFTER_MS = 3000;
+
+export class Status {
+    constructor(el) {
+        this._el = el;
+        this._timer = null;
+        el.addEventListener('click', () => { el.hidden = true; });
+    }
+
+    /** Shows `text` at `level` ('normal' | 'warn' | 'error'). */
+    show(text, level = 'normal') {
+        clearTimeout(this._timer);
+        const el = this._el;
+        el.textContent = text;
+        el.className = `banner banner-${level}`;
+        el.dataset.level = level;
+        el.hidden = false;
+        if (level === 'normal') {
+            this._timer = setTimeout(() => { el.hidden = true; }, HIDE_AFTER_MS);
+        }
+    }
+
+    /** The current text and level (for tests and the console). */
+    get current() { return { text: this._el.textContent, level: this._el.dataset.level || '' }; }
+}
