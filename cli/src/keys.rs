@@ -4,7 +4,7 @@
 //! as `0x1e`) goes out as a QEMU Extended Key Event when the server acknowledged -258, so the
 //! server's own keyboard layout applies; otherwise as a plain KeyEvent with the keysym.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Args as ClapArgs;
@@ -28,6 +28,10 @@ pub(crate) struct Args {
     /// `caps`, `num`, `scroll`, or `none`), then print the state. Fails at --timeout.
     #[arg(long, value_name = "LEDS")]
     wait_leds: Option<String>,
+    /// Seconds to stay connected after sending (default 0.5 s + 20 ms per key event): QEMU
+    /// drops key events still queued when the client disconnects.
+    #[arg(long, value_name = "SECONDS")]
+    linger: Option<f64>,
     #[command(flatten)]
     common: Common,
 }
@@ -174,6 +178,15 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<()> {
     }
     if let Some(want) = want_leds {
         wait_leds(&mut s, want, deadline).await?;
+    } else {
+        let events = (extended + plain) as u64;
+        let linger = match args.linger {
+            Some(l) if l.is_finite() && l >= 0.0 => Duration::from_secs_f64(l.min(3600.0)),
+            Some(l) => bail!("--linger must be a non-negative number of seconds, not {l}"),
+            None => Duration::from_millis(500 + 20 * events.min(1 << 20)),
+        };
+        s.run(Instant::now() + linger, |_, _, _| Flow::Continue)
+            .await?;
     }
     Ok(())
 }
