@@ -926,3 +926,47 @@ fn h264_through_videodecoder() {
         }
     }
 }
+
+/// Multi-screen: the page asks Xvnc for a two-screen layout (SetDesktopSize), the layout comes
+/// back as two screens, and `rfb.screen = 1` shows exactly the second screen.
+#[test]
+fn one_screen_of_a_two_screen_desktop() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(x) = desktop() else { return };
+    let dir = temp_dir("web-screens");
+    let (_proxy, port) = proxy_for(&x, &dist, &dir);
+    for (mode, flag) in MODES {
+        let shot = dir.join(format!("screen-{mode}.png"));
+        let mut steps = vec![
+            goto(&lite_url(port, &format!("&worker={flag}"))),
+            wait(CONNECTED),
+            eval(
+                "rfb.requestLayout(1280, 400, [{id: 1, x: 0, y: 0, width: 640, height: 400}, \
+                 {id: 2, x: 640, y: 0, width: 640, height: 400}]), 1",
+            ),
+            wait("rfb.screens.length === 2 && rfb._fbWidth === 1280"),
+            eval("rfb.screen = 1, rfb.screens"),
+        ];
+        steps.extend(settle_steps());
+        steps.push(op("sleep", r#""ms":300"#));
+        steps.push(format!(
+            r##"{{"op":"element","selector":"#screen","out":{}}}"##,
+            js(&shot.display().to_string())
+        ));
+        let out = drive(&node, &dir, &steps);
+        assert!(out.contains(r#""x":640"#), "{mode}: layout {out}");
+        let page = Image::read_png(&shot).unwrap();
+        let root = x.xwd_root();
+        assert_eq!(root.width, 1280, "{mode}: Xvnc resized");
+        assert_same(
+            &page.crop(0, 0, 640, 400),
+            &root.crop(640, 0, 640, 400),
+            &format!("{mode}: second screen"),
+        );
+        // Back to one screen for the next mode.
+        x.run("xrandr", &["--output", "VNC-1", "--off"]);
+        let _ = x.run("xrandr", &["--fb", "640x400"]);
+    }
+}

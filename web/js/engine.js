@@ -88,7 +88,11 @@ export class Engine {
                 break;
             case 'resize':
                 try {
-                    s.request_resize(m.width, m.height);
+                    if (m.screens) {
+                        s.request_layout(m.width, m.height, Uint32Array.from(m.screens));
+                    } else {
+                        s.request_resize(m.width, m.height);
+                    }
                 } catch (e) {
                     this._post({ type: 'error', message: String(e && e.message || e) });
                 }

@@ -36,6 +36,8 @@ export class DomInput {
         this._attached = false;
         this._timer = null;
         this._listeners = [];
+        this._drag = null;
+        this._lockPos = null;
 
         const sink = document.createElement('textarea');
         sink.setAttribute('autocapitalize', 'off');
@@ -78,6 +80,8 @@ export class DomInput {
         on(c, 'touchmove', (e) => this._touch(e, 'move'), { passive: false });
         on(c, 'touchend', (e) => this._touch(e, 'end'), { passive: false });
         on(c, 'touchcancel', (e) => this._touch(e, 'cancel'), { passive: false });
+        on(document, 'fullscreenchange', () => this._fullscreenChanged());
+        on(document, 'pointerlockchange', () => this._pointerLockChanged());
         this.focus();
     }
 
@@ -169,6 +173,17 @@ export class DomInput {
     _mouseDown(e) {
         this._rfb._audio.resume();
         if (this._rfb._focusOnClick) this.focus();
+        if (this._rfb._pointerLock && document.pointerLockElement !== this._canvas &&
+            typeof this._canvas.requestPointerLock === 'function') {
+            this._lockPos = this._pos(e);
+            this._canvas.requestPointerLock();
+        }
+        // dragViewport: a drag pans the clipped view; a press without movement still clicks.
+        if (this._rfb._viewport.drag && this._rfb._viewport.clipping && e.button === 0) {
+            e.preventDefault();
+            this._drag = { x: e.clientX, y: e.clientY, moved: false, event: e };
+            return;
+        }
         if (!this._active()) return;
         e.preventDefault();
         const [x, y] = this._pos(e);
@@ -177,6 +192,19 @@ export class DomInput {
     }
 
     _mouseUp(e) {
+        if (this._drag && e.button === 0) {
+            const d = this._drag;
+            this._drag = null;
+            if (!d.moved && this._active()) {
+                // It was a click after all.
+                const [x, y] = this._pos(d.event);
+                const now = performance.now();
+                this._input.button_down(0, x, y, now);
+                this._input.button_up(0, x, y, now);
+                this._flush();
+            }
+            return;
+        }
         if (!this._active()) return;
         const [x, y] = this._pos(e);
         this._input.button_up(e.button, x, y, performance.now());
@@ -184,10 +212,39 @@ export class DomInput {
     }
 
     _mouseMove(e) {
+        if (this._drag) {
+            const dx = e.clientX - this._drag.x;
+            const dy = e.clientY - this._drag.y;
+            const threshold = 10 * (window.devicePixelRatio || 1);
+            if (this._drag.moved || Math.abs(dx) > threshold || Math.abs(dy) > threshold) {
+                this._drag.moved = true;
+                this._rfb._viewport.pan(-dx, -dy);
+                this._drag.x = e.clientX;
+                this._drag.y = e.clientY;
+            }
+            return;
+        }
         if (!this._active()) return;
         const [x, y] = this._pos(e);
         this._input.pointer_move(x, y, performance.now());
         this._flush();
+    }
+
+    /** Keyboard Lock in fullscreen, so Escape, Alt+Tab, Cmd+W… reach the server. */
+    _fullscreenChanged() {
+        const kb = navigator.keyboard;
+        if (!kb || typeof kb.lock !== 'function') return;
+        if (document.fullscreenElement && document.fullscreenElement.contains(this._screen)) {
+            kb.lock().catch(() => {});
+        } else {
+            kb.unlock();
+        }
+    }
+
+    _pointerLockChanged() {
+        if (document.pointerLockElement !== this._canvas) {
+            this._lockPos = null;
+        }
     }
 
     _wheel(e) {
@@ -213,9 +270,20 @@ export class DomInput {
         this._flush();
     }
 
-    /** Client coordinates → element pixels of the canvas (the Input transform does the rest). */
+    /**
+     * Client coordinates → element pixels of the canvas (the Input transform does the rest).
+     * Under pointer lock the pointer is relative: movements move a virtual position, kept on
+     * the canvas.
+     */
     _pos(e) {
         const r = this._canvas.getBoundingClientRect();
+        if (this._lockPos && document.pointerLockElement === this._canvas &&
+            typeof e.movementX === 'number') {
+            const p = this._lockPos;
+            p[0] = Math.min(Math.max(p[0] + e.movementX, 0), Math.max(r.width - 1, 0));
+            p[1] = Math.min(Math.max(p[1] + e.movementY, 0), Math.max(r.height - 1, 0));
+            return [p[0], p[1]];
+        }
         return [e.clientX - r.left, e.clientY - r.top];
     }
 

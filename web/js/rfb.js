@@ -68,6 +68,7 @@ export default class RFB extends EventTarget {
         this._qualityLevel = 6;
         this._compressionLevel = 2;
         this._resizeSession = false;
+        this._pointerLock = false;
         this._cursor = null;
         this._snapshots = new Map();
         this._audio = new AudioPlayer();
@@ -155,9 +156,31 @@ export default class RFB extends EventTarget {
     get resizeSession() { return this._resizeSession; }
     set resizeSession(v) {
         this._resizeSession = !!v;
+        // A session sized in device pixels is shown one framebuffer pixel per device pixel.
+        this._viewport.setHiDpi(this._resizeSession);
         if (this._resizeSession) {
             this._requestRemoteResize();
         }
+    }
+
+    /**
+     * Ours: which screen of a multi-screen desktop to show (an index into the server's
+     * ExtendedDesktopSize layout), or null for all of them.
+     */
+    get screen() { return this._viewport.screenIndex; }
+    set screen(v) { this._viewport.screenIndex = v === null || v === undefined ? null : v | 0; }
+
+    /** Ours: the server's screen layout, `[{id, x, y, width, height}]`. */
+    get screens() { return this._screens || []; }
+
+    /**
+     * Ours: asks the server for a desktop of `width` × `height` made of `screens`
+     * (`[{id, x, y, width, height}]`); the answer arrives as a `screenlayout` event.
+     */
+    requestLayout(width, height, screens) {
+        const flat = [];
+        for (const sc of screens) flat.push(sc.id >>> 0, sc.x, sc.y, sc.width, sc.height);
+        this._toEngine({ type: 'resize', width, height, screens: flat });
     }
 
     get showDotCursor() { return this._showDotCursor; }
@@ -190,6 +213,18 @@ export default class RFB extends EventTarget {
         }
         this._compressionLevel = v;
         this._toEngine({ type: 'compression', level: v });
+    }
+
+    /**
+     * Ours: with `pointerLock` a click on the screen captures the mouse (relative movement,
+     * for games and 3D applications); Escape releases it.
+     */
+    get pointerLock() { return this._pointerLock; }
+    set pointerLock(v) {
+        this._pointerLock = !!v;
+        if (!this._pointerLock && document.pointerLockElement === this._canvas) {
+            document.exitPointerLock();
+        }
     }
 
     /** Ours: true when protocol and decoding run in the dedicated worker. */
@@ -478,6 +513,16 @@ export default class RFB extends EventTarget {
             case 'resize':
                 this._setSize(ev.width, ev.height);
                 break;
+            case 'screenlayout':
+                this.dispatchEvent(new CustomEvent('screenlayout', { detail: ev }));
+                if (ev.applies) {
+                    this._screens = ev.screens;
+                    this._viewport.setScreens(ev.screens);
+                }
+                if (ev.reason === 'ThisClient') {
+                    this._resizeAnswered();
+                }
+                break;
             case 'credentialsrequired': {
                 const c = this._credentials;
                 const have = ev.types.every((t) => c[t] !== undefined);
@@ -545,19 +590,46 @@ export default class RFB extends EventTarget {
         }
     }
 
+    /**
+     * Remote resize, debounced (a window drag fires many resizes) with at most one request
+     * in flight: the next waits for the server's answer (or 2 s), then asks for the latest.
+     */
     _requestRemoteResize() {
-        if (this._rfbConnectionState !== 'connected') {
+        clearTimeout(this._resizeTimer);
+        this._resizeTimer = setTimeout(() => this._sendRemoteResize(), 100);
+    }
+
+    _sendRemoteResize() {
+        if (this._rfbConnectionState !== 'connected' || !this._resizeSession) {
+            return;
+        }
+        if (this._resizeInFlight) {
+            this._resizeWanted = true;
             return;
         }
         const { width, height } = this._viewport.availableSize();
         if (width > 0 && height > 0 && (width !== this._fbWidth || height !== this._fbHeight)) {
+            this._resizeInFlight = true;
+            this._resizeWanted = false;
+            this._resizeGuard = setTimeout(() => this._resizeAnswered(), 2000);
             this._toEngine({ type: 'resize', width, height });
         }
     }
 
+    _resizeAnswered() {
+        clearTimeout(this._resizeGuard);
+        this._resizeInFlight = false;
+        if (this._resizeWanted) {
+            this._resizeWanted = false;
+            this._sendRemoteResize();
+        }
+    }
+
     _applyCursor() {
-        const c = this._showDotCursor && this._cursor && this._cursor.width === 0
-            ? { ...CURSORS.dot, type: 'cursor' } : this._cursor;
+        // The dot replaces a cursor the server made invisible (empty or fully transparent).
+        const invisible = !this._cursor || this._cursor.width === 0 || this._cursor.height === 0 ||
+            !this._cursor.rgba.some((v, i) => i % 4 === 3 && v !== 0);
+        const c = this._showDotCursor && invisible ? CURSORS.dot : this._cursor;
         this._canvas.style.cursor = c ? cursorUrl(c) : 'default';
     }
 }

@@ -15,6 +15,8 @@ export class Viewport {
         this._drag = false;
         // Device pixels per framebuffer pixel when showing a session sized for this screen.
         this._hidpi = 1;
+        this._screens = [];
+        this._screenIndex = null;
         this._observer = typeof ResizeObserver !== 'undefined'
             ? new ResizeObserver(() => this._layout()) : null;
         if (this._observer) this._observer.observe(screen);
@@ -26,6 +28,24 @@ export class Viewport {
     set clip(v) { this._clip = v; this._layout(); }
     get drag() { return this._drag; }
     set drag(v) { this._drag = v; }
+
+    /** Which screen of the layout is shown (null: the whole framebuffer). */
+    get screenIndex() { return this._screenIndex; }
+    set screenIndex(v) { this._screenIndex = v; this._layout(); }
+
+    setScreens(screens) {
+        this._screens = screens || [];
+        this._layout();
+    }
+
+    /** The framebuffer region shown: one screen, or everything. */
+    _region() {
+        const s = this._screenIndex !== null ? this._screens[this._screenIndex] : null;
+        if (s && s.width > 0 && s.height > 0) {
+            return { x: s.x, y: s.y, w: s.width, h: s.height };
+        }
+        return { x: 0, y: 0, w: this._fbW, h: this._fbH };
+    }
 
     /** True when the framebuffer is larger than the visible area and clipped. */
     get clipping() {
@@ -78,17 +98,35 @@ export class Viewport {
             this._onChange();
             return;
         }
+        const r = this._region();
+        const whole = r.w === this._fbW && r.h === this._fbH;
+        let k;
         if (this._scale) {
             const aw = this._screen.clientWidth;
             const ah = this._screen.clientHeight;
-            const k = Math.min(aw / this._fbW, ah / this._fbH) || 1;
-            c.width = `${Math.floor(this._fbW * k)}px`;
-            c.height = `${Math.floor(this._fbH * k)}px`;
-            s.overflow = 'hidden';
+            k = Math.min(aw / r.w, ah / r.h) || 1;
         } else {
-            c.width = `${this._fbW / this._hidpi}px`;
-            c.height = `${this._fbH / this._hidpi}px`;
-            s.overflow = this._clip ? 'hidden' : 'auto';
+            k = 1 / this._hidpi;
+        }
+        c.width = `${this._fbW * k}px`;
+        c.height = `${this._fbH * k}px`;
+        if (whole) {
+            // The whole desktop: centred, scrollbars unless scaled or clipped.
+            s.display = 'flex';
+            c.position = '';
+            c.left = '';
+            c.top = '';
+            c.margin = 'auto';
+            s.overflow = this._scale || this._clip ? 'hidden' : 'auto';
+        } else {
+            // One screen: the canvas is shifted so that screen's corner is at the top left
+            // and everything else is cut off.
+            s.display = 'block';
+            s.overflow = 'hidden';
+            c.margin = '0';
+            c.position = 'relative';
+            c.left = `${-r.x * k}px`;
+            c.top = `${-r.y * k}px`;
         }
         this._onChange();
     }

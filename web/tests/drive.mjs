@@ -13,6 +13,7 @@
 //   {op:'sleep', ms}
 //   {op:'resize', width, height}           set the page's viewport size
 //   {op:'screenshot', out}                 full-page PNG (an artifact for people)
+//   {op:'element', selector, out}          PNG screenshot of one element
 //   {op:'click', selector}                 click an element of the page (the app's tests)
 //   {op:'fill', selector, value}           type a value into an input or textarea
 //   {op:'select', selector, value}         choose an <option>
@@ -71,6 +72,9 @@ try {
         break;
       case 'screenshot':
         await page.screenshot({ path: s.out });
+        break;
+      case 'element':
+        await page.locator(s.selector).screenshot({ path: s.out });
         break;
       case 'snapshot': {
         const r = await page.evaluate(async () => {

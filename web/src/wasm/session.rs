@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use js_sys::Reflect;
 use js_sys::{Array, Uint8Array};
-use rfb_core::{AudioEvent, AudioFormat, Client, Config, Credentials, Error, Event, XvpAction};
+use rfb_core::{
+    AudioEvent, AudioFormat, Client, Config, Credentials, Error, Event, Screen, XvpAction,
+};
 use rfb_encodings::{Decoders, Rect};
 use wasm_bindgen::prelude::*;
 
@@ -306,6 +308,24 @@ impl Session {
     pub fn request_resize(&mut self, width: u16, height: u16) -> Result<(), JsError> {
         self.client
             .set_desktop_size(width, height, &[])
+            .map_err(|e| js_err(&e))
+    }
+
+    /// Asks for a multi-screen layout: `screens` is `[id, x, y, width, height, ...]`.
+    /// Errors for an invalid layout or a server without ExtendedDesktopSize.
+    pub fn request_layout(
+        &mut self,
+        width: u16,
+        height: u16,
+        screens: &[u32],
+    ) -> Result<(), JsError> {
+        let mut layout = Vec::new();
+        for s in screens.chunks_exact(5) {
+            let n = |v: u32| u16::try_from(v).map_err(|_| JsError::new("screen field too large"));
+            layout.push(Screen::new(s[0], n(s[1])?, n(s[2])?, n(s[3])?, n(s[4])?));
+        }
+        self.client
+            .set_desktop_size(width, height, &layout)
             .map_err(|e| js_err(&e))
     }
 
