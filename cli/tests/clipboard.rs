@@ -399,7 +399,9 @@ fn qemu_type_applies_shift_itself() {
     };
     let text = "Hello, World! ~|{}:\"<>?_+ aZ\tx\n";
     let out = rfb()
-        .args(["type", &q.addr(), text, "--timeout", "60"])
+        // A generous linger: under CI load the emulated guest consumes keys slowly, and QEMU
+        // drops the ones still queued when the client disconnects.
+        .args(["type", &q.addr(), text, "--timeout", "60", "--linger", "8"])
         .output()
         .unwrap();
     assert!(
