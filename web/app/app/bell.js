@@ -1,14 +1,10 @@
 // The bell: a short tone made with WebAudio, so the app needs no sound file. Browsers only let
-// audio start after a user gesture; before that a bell is silently dropped (it still counts).
+// audio start after a user gesture; before that a bell is silently dropped.
 
 let ctx = null;
 
-/** How many bells were rung (for tests and the console). */
-export let rung = 0;
-
 /** Plays a 0.15 s, 880 Hz tone with a quick fade so it does not click. */
 export function ring() {
-    rung += 1;
     try {
         ctx ||= new (globalThis.AudioContext || globalThis.webkitAudioContext)();
         if (ctx.state === 'suspended') ctx.resume().catch(() => {});

@@ -40,6 +40,7 @@ class App {
         this.reconnecting = false;
         this.connectCount = 0; // successful connections (for tests and the console)
         this.lastDisconnect = null; // the last `disconnect` event's detail
+        this.bells = 0; // bells rung (for tests and the console)
         this.wakeLock = new WakeLock();
         this.bar = new ControlBar(() => (this.state === 'connected' ? this.rfb : null));
         $('disconnect_button').addEventListener('click', () => this.disconnect());
@@ -114,7 +115,10 @@ class App {
         });
         rfb.addEventListener('clipboard', (e) => this.bar.setClipboard(e.detail.text));
         rfb.addEventListener('bell', () => {
-            if (this.settings.get('bell')) ring();
+            if (this.settings.get('bell')) {
+                this.bells += 1;
+                ring();
+            }
         });
         rfb.addEventListener('capabilities', (e) => {
             this.bar.setPower(!!e.detail.capabilities.power);
