@@ -295,9 +295,13 @@ export default class RFB extends EventTarget {
             return this._canvas.getContext('2d').getImageData(0, 0, this._fbWidth,
                                                               this._fbHeight);
         }
+        // The picture lives in the worker: return the latest copy, and from now on keep
+        // copies coming after updates (at most two a second) for later calls.
+        this._autoSnapshot = true;
         const snap = this._lastSnapshot;
         if (!snap) {
-            return new ImageData(1, 1);
+            this.snapshot();
+            return new ImageData(Math.max(this._fbWidth, 1), Math.max(this._fbHeight, 1));
         }
         return new ImageData(new Uint8ClampedArray(snap.data), snap.width, snap.height);
     }
@@ -477,6 +481,12 @@ export default class RFB extends EventTarget {
             case 'update':
                 // Ours, for diagnostics and tests: how images were decoded.
                 this._imageStats = { browser: m.browserImages, fallbacks: m.imageFallbacks };
+                if (this._autoSnapshot && !this._snapshotPending) {
+                    this._snapshotPending = true;
+                    setTimeout(() => this.snapshot().then(() => {
+                        this._snapshotPending = false;
+                    }), 500);
+                }
                 this.dispatchEvent(new CustomEvent('framebufferupdate', { detail: { rects: m.rects } }));
                 break;
             case 'eof-done':
