@@ -185,6 +185,30 @@ fn cargo_test(extra: &[String]) -> Result<Counts> {
         counts.passed += more.passed;
         counts.failed += more.failed;
         counts.ignored += more.ignored;
+        // The web client's wasm-bindgen tests, in headless Chromium through chromedriver.
+        let mut wasm = cargo();
+        wasm.args([
+            "test",
+            "-p",
+            "rfb-web",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--target-dir",
+            "target/wasm",
+        ])
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        )
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver");
+        let more = run_counted(wasm).map_err(|e| {
+            format!(
+                "{e}\n  fix: bash scripts/install-test-deps.sh (chromium-driver, wasm-bindgen-cli)"
+            )
+        })?;
+        counts.passed += more.passed;
+        counts.failed += more.failed;
+        counts.ignored += more.ignored;
     }
     Ok(counts)
 }
