@@ -735,6 +735,104 @@ fn translation_is_applied() {
         ev[1], r#"["en","Connect","Settings","Disconnected"]"#,
         "{out}"
     );
+    // Without `lang`, the browser's languages choose (fr-CA falls back to fr).
+    let steps = vec![
+        op("emulate", r#""acceptLanguage":"fr-CA,fr;q=0.9,en;q=0.8""#),
+        goto(&app_url(port, "")),
+        wait("window.app"),
+        eval(probe),
+    ];
+    let out = drive(&node, &dir, &steps);
+    assert_eq!(
+        evals(&out)[0],
+        r#"["fr","Se connecter","Paramètres","Déconnecté"]"#,
+        "{out}"
+    );
+}
+
+/// On a touch screen the keyboard button shows, and it focuses the client's text field (which
+/// brings up the on-screen keyboard); without touch it stays hidden.
+#[test]
+fn touch_keyboard_button() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(x) = desktop(XvncOptions::new(W, H)) else {
+        return;
+    };
+    let dir = temp_dir("app-touch");
+    let (_proxy, port) = proxy_to(&x.addr(), &dist, &dir);
+    let focused = "(() => { const a = document.activeElement; \
+                   return [a.tagName, document.getElementById('screen').contains(a)]; })()";
+    let steps = vec![
+        goto(&app_url(port, "?autoconnect=1")),
+        wait(CONNECTED),
+        eval("document.getElementById('keyboard_button').hidden"),
+    ];
+    let out = drive(&node, &dir, &steps);
+    assert_eq!(evals(&out)[0], "true", "{out}");
+    let steps = vec![
+        op("emulate", r#""touch":true"#),
+        goto(&app_url(port, "?autoconnect=1")),
+        wait(CONNECTED),
+        // Take the focus away from the screen first.
+        eval("document.activeElement.blur()"),
+        eval("document.getElementById('keyboard_button').hidden"),
+        eval(focused),
+        click("#keyboard_button"),
+        eval(focused),
+    ];
+    let out = drive(&node, &dir, &steps);
+    let ev = evals(&out);
+    assert_eq!(ev[1], "false", "{out}");
+    assert_eq!(ev[2], r#"["BODY",false]"#, "{out}");
+    assert_eq!(ev[3], r#"["TEXTAREA",true]"#, "{out}");
+}
+
+/// The bar follows the session: view only hides the extra keys, a clipped view shows the drag
+/// button (which turns dragging on), and `capabilities.power` shows the power panel. (No test
+/// server here offers XVP, so the capability is announced by hand: this checks the app's side
+/// only.)
+#[test]
+fn control_bar_follows_the_session() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(x) = desktop(XvncOptions::new(W, H)) else {
+        return;
+    };
+    let dir = temp_dir("app-bar");
+    let (_proxy, port) = proxy_to(&x.addr(), &dist, &dir);
+    let visible =
+        |id: &str| format!("getComputedStyle(document.getElementById('{id}')).display !== 'none'");
+    let steps = vec![
+        goto(&app_url(port, "?autoconnect=1&view_only=1&view_clip=1")),
+        wait(CONNECTED),
+        eval(&format!(
+            "[{}, {}]",
+            visible("extra_keys"),
+            visible("drag_button")
+        )),
+        op("resize", r#""width":500,"height":350"#),
+        wait(&visible("drag_button")),
+        click("#drag_button"),
+        eval(
+            "[rfb.dragViewport, document.getElementById('drag_button').getAttribute('aria-pressed')]",
+        ),
+        eval(&visible("power_button")),
+        eval(
+            "rfb.dispatchEvent(new CustomEvent('capabilities', \
+             { detail: { capabilities: { power: true } } }))",
+        ),
+        click("#power_button"),
+        eval(&visible("power_panel")),
+    ];
+    let out = drive(&node, &dir, &steps);
+    let ev = evals(&out);
+    assert_eq!(ev[0], "[false,false]", "{out}");
+    assert_eq!(ev[1], r#"[true,"true"]"#, "{out}");
+    assert_eq!(ev[2], "false", "{out}");
+    assert_eq!(ev[4], "true", "{out}");
 }
 
 /// The server's bell rings the app's bell (`bell` is on by default).

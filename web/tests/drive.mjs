@@ -17,6 +17,7 @@
 //   {op:'click', selector}                 click an element of the page (the app's tests)
 //   {op:'fill', selector, value}           type a value into an input or textarea
 //   {op:'select', selector, value}         choose an <option>
+//   {op:'emulate', touch?, acceptLanguage?} a touch screen / browser languages (before goto)
 //   {op:'exec', cmd, env?}                 run a shell command (e.g. xclip on the test display);
 //                                          prints `ok exec <JSON of its stdout>`
 
@@ -138,6 +139,16 @@ try {
         break;
       case 'fill':
         await page.locator(s.selector).fill(s.value, { timeout: 10000 });
+        break;
+      case 'emulate':
+        if (s.touch) {
+          await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 5 });
+        }
+        if (s.acceptLanguage) {
+          const ua = await page.evaluate(() => navigator.userAgent);
+          await cdp.send('Emulation.setUserAgentOverride',
+                         { userAgent: ua, acceptLanguage: s.acceptLanguage });
+        }
         break;
       case 'select':
         await page.locator(s.selector).selectOption(s.value, { timeout: 10000 });

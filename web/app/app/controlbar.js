@@ -53,6 +53,16 @@ export class ControlBar {
             }
         });
 
+        // Shown while the remote screen is larger than the window (clipped): dragging then
+        // moves the view instead of sending mouse events.
+        const drag = $('drag_button');
+        drag.addEventListener('click', () => {
+            const rfb = this._getRfb();
+            if (!rfb) return;
+            rfb.dragViewport = !rfb.dragViewport;
+            drag.setAttribute('aria-pressed', String(rfb.dragViewport));
+        });
+
         const fs = $('fullscreen_button');
         if (!document.fullscreenEnabled) {
             fs.hidden = true;
@@ -94,8 +104,26 @@ export class ControlBar {
         if (!connected) {
             for (const btn of this._toggles.values()) btn.setAttribute('aria-pressed', 'false');
             this.setPower(false);
+            $('drag_button').hidden = true;
+            $('drag_button').setAttribute('aria-pressed', 'false');
             for (const p of ['clipboard_panel', 'power_panel']) $(p).hidden = true;
         }
+    }
+
+    /** View only: no keys to send, so the extra keys go away. */
+    setViewOnly(viewOnly) {
+        $('extra_keys').hidden = viewOnly;
+    }
+
+    /** The drag button follows the client's `clippingviewport` event. */
+    setClipping(clipping) {
+        const drag = $('drag_button');
+        drag.hidden = !clipping;
+        const rfb = this._getRfb();
+        if (!clipping && rfb && rfb.dragViewport) {
+            rfb.dragViewport = false;
+        }
+        if (!clipping) drag.setAttribute('aria-pressed', 'false');
     }
 
     /** The power button follows `capabilities.power`. */

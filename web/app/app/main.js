@@ -55,7 +55,10 @@ class App {
         const rfb = this.rfb;
         if (!rfb) return;
         switch (name) {
-            case 'view_only': rfb.viewOnly = s.get(name); break;
+            case 'view_only':
+                rfb.viewOnly = s.get(name);
+                this.bar.setViewOnly(s.get(name));
+                break;
             case 'view_clip': rfb.clipViewport = s.get(name); break;
             case 'resize':
                 rfb.scaleViewport = s.get(name) === 'scale';
@@ -120,6 +123,9 @@ class App {
                 ring();
             }
         });
+        rfb.addEventListener('clippingviewport', (e) => {
+            if (rfb === this.rfb && this.state === 'connected') this.bar.setClipping(!!e.detail);
+        });
         rfb.addEventListener('capabilities', (e) => {
             this.bar.setPower(!!e.detail.capabilities.power);
         });
@@ -138,6 +144,7 @@ class App {
             : `${_('Connected (unencrypted) to')} ${name}`);
         this.bar.setConnected(true);
         this.bar.setPower(!!rfb.capabilities.power);
+        this.bar.setClipping(!!rfb.clippingViewport);
         this.wakeLock.set(this.settings.get('keep_device_awake'));
         rfb.focus();
     }
