@@ -970,3 +970,32 @@ fn one_screen_of_a_two_screen_desktop() {
         let _ = x.run("xrandr", &["--fb", "640x400"]);
     }
 }
+
+/// Paste as keystrokes: `rfb.typeText` types Unicode text into an xterm.
+#[test]
+fn type_text_pastes_as_keystrokes() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(x) = Xvnc::start_or_skip(XvncOptions::new(W, H)) else {
+        return;
+    };
+    x.set_root_solid("#336699");
+    let dir = temp_dir("web-typetext");
+    let (_proxy, port) = proxy_for(&x, &dist, &dir);
+    for (mode, flag) in MODES {
+        let out = dir.join(format!("typed-{mode}.txt"));
+        xterm_running(&x, &format!("exec cat > '{}'", out.display()));
+        let text = format!("Pasted: Grüße {{}} ~|\"日本\" {mode}\n");
+        let steps = vec![
+            goto(&lite_url(port, &format!("&worker={flag}"))),
+            wait(CONNECTED),
+            op("mouse", r#""action":"move","x":200,"y":100"#),
+            op("sleep", r#""ms":300"#),
+            eval(&format!("rfb.typeText({}), 1", js(&text))),
+        ];
+        drive(&node, &dir, &steps);
+        let got = read_until(&out, |d| d.ends_with(b"\n"));
+        assert_eq!(String::from_utf8_lossy(&got), text, "{mode}");
+    }
+}

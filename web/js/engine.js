@@ -80,6 +80,9 @@ export class Engine {
             case 'clipboard':
                 s.clipboard_paste_from(m.text);
                 break;
+            case 'type':
+                s.type_text(m.text);
+                break;
             case 'quality':
                 s.set_quality_level(m.level);
                 break;

@@ -286,6 +286,17 @@ export default class RFB extends EventTarget {
         this._toEngine({ type: 'clipboard', text: String(text) });
     }
 
+    /**
+     * Ours: types `text` as key presses (paste as keystrokes, for servers without a clipboard
+     * such as QEMU). Characters a US keyboard shifts are wrapped in Shift.
+     */
+    typeText(text) {
+        if (this._rfbConnectionState !== 'connected' || this._viewOnly) {
+            return;
+        }
+        this._toEngine({ type: 'type', text: String(text) });
+    }
+
     machineShutdown() { this._xvp(2); }
     machineReboot() { this._xvp(3); }
     machineReset() { this._xvp(4); }

@@ -6,6 +6,8 @@
 // A value the user changes in a control is stored; URL values are not, so a shared link
 // cannot silently rewrite someone's saved settings.
 
+import { _ } from './l10n.js';
+
 const STORAGE_PREFIX = 'rfb.app.';
 
 /** name → [type, built-in default]. `host`/`port` default to the page's own. */
@@ -142,13 +144,20 @@ export class Settings extends EventTarget {
     /** Binds every `[data-setting]` control in `root`, both ways. */
     bind(root = document) {
         const controls = [...root.querySelectorAll('[data-setting]')];
+        // A range shows its number in the <output> after it, while it is dragged too.
+        const showRange = (el) => {
+            const out = el.nextElementSibling;
+            if (el.type === 'range' && out && out.tagName === 'OUTPUT') out.value = el.value;
+        };
         const show = (el) => {
             const v = this.values[el.dataset.setting];
             if (el.type === 'checkbox') el.checked = !!v;
             else el.value = String(v);
+            showRange(el);
             el.disabled = this.mandatory.has(el.dataset.setting);
-            if (el.disabled) el.title = 'Set by the administrator (mandatory.json)';
+            if (el.disabled) el.title = _('Set by the administrator');
         };
+        for (const el of controls) el.addEventListener('input', () => showRange(el));
         controls.forEach(show);
         for (const el of controls) {
             el.addEventListener('change', () => {

@@ -340,6 +340,14 @@ impl Session {
         let _ = self.client.xvp(action);
     }
 
+    /// Types `text` as key presses (paste as keystrokes, for servers without a clipboard,
+    /// such as QEMU); returns how many characters had no keysym.
+    pub fn type_text(&mut self, text: &str) -> u32 {
+        self.client
+            .type_text(text, &rfb_keysym::keysym_from_char)
+            .map_or(0, |n| n as u32)
+    }
+
     /// Whether the session is past ServerInit.
     pub fn connected(&self) -> bool {
         self.client.is_connected()
