@@ -346,6 +346,17 @@ fn connect_dialog_connects() {
     let ev = evals(&out);
     assert_eq!(ev[0], r#"["localhost","1"]"#, "{out}");
     assert_eq!(ev[1], format!(r#"[true,"{port}"]"#), "{out}");
+    // `path` as a full WebSocket URL wins over host and port.
+    let steps = vec![
+        goto(&app_url(
+            port,
+            &format!(
+                "?autoconnect=1&host=nowhere.invalid&port=1&path=ws://127.0.0.1:{port}/websockify"
+            ),
+        )),
+        wait(CONNECTED),
+    ];
+    drive(&node, &dir, &steps);
 }
 
 /// VncAuth: the credentials dialog asks for the password only; a wrong one ends in an error
@@ -394,6 +405,14 @@ fn credentials_dialog_and_wrong_password() {
         "{out}"
     );
     assert!(ev[1].ends_with(",true]"), "{out}");
+    // `password` in the URL (here the fragment) answers without the dialog.
+    let steps = vec![
+        goto(&app_url(port, "?autoconnect=1#password=secret12")),
+        wait(CONNECTED),
+        eval("document.getElementById('credentials_dialog').hidden"),
+    ];
+    let out = drive(&node, &dir, &steps);
+    assert_eq!(evals(&out)[0], "true", "{out}");
 }
 
 /// Settings chosen in the panel are stored and survive a reload; URL parameters override
