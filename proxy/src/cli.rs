@@ -14,16 +14,34 @@ use crate::target::Target;
     name = "rfb-proxy",
     version,
     about,
-    after_help = "Examples:\n  \
-rfb-proxy 6080 localhost:5901\n  rfb-proxy --web ./web 0.0.0.0:6080 localhost:5901\n  \
+    after_help = "Two forms:\n  \
+noVNC's launcher (serves the built-in web app, prints the URL to open):\n    \
+rfb-proxy --vnc localhost:5901\n    rfb-proxy --demo\n    \
+rfb-proxy --listen 8443 --vnc 10.0.0.5:5900 --self-signed\n  \
+websockify's (files only with --web):\n    \
+rfb-proxy 6080 localhost:5901\n    rfb-proxy --web ./web 0.0.0.0:6080 localhost:5901\n    \
 rfb-proxy --token-plugin TokenFile --token-source ./tokens 6080"
 )]
 pub(crate) struct Args {
     /// `[source_addr:]source_port` to listen on (a bare port listens on all interfaces, as
     /// websockify does), then `target_addr:target_port` unless a token plugin or
     /// --unix-target chooses the target.
-    #[arg(value_name = "ADDR", num_args = 1..=2)]
+    #[arg(value_name = "ADDR", num_args = 0..=2)]
     pub(crate) addrs: Vec<String>,
+    /// noVNC launcher form: `[HOST:]PORT` to listen on (default 6080, all interfaces, as
+    /// novnc_proxy). Without positional addresses the built-in web app is served.
+    #[arg(long, value_name = "[HOST:]PORT", conflicts_with = "addrs")]
+    pub(crate) listen: Option<String>,
+    /// noVNC launcher form: the VNC server, `HOST:PORT` (default `localhost:5900`).
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "addrs")]
+    pub(crate) vnc: Option<String>,
+    /// Make a throwaway self-signed certificate for `https://` and `wss://` (printed with its
+    /// SHA-256 fingerprint); for trying TLS quickly, not for production.
+    #[arg(long, conflicts_with_all = ["cert", "key"])]
+    pub(crate) self_signed: bool,
+    /// Also send logs to syslog: a local socket such as `/dev/log`, or a UDP `host:port`.
+    #[arg(long, value_name = "SERVER")]
+    pub(crate) syslog: Option<String>,
     /// Serve static files from DIR on the same port (GET/HEAD; no directory listings).
     #[arg(long, value_name = "DIR")]
     pub(crate) web: Option<PathBuf>,
@@ -126,9 +144,25 @@ pub(crate) struct Args {
     pub(crate) proxy_protocol: bool,
 }
 
+/// The default listen port of noVNC's launcher.
+pub(crate) const LAUNCHER_PORT: u16 = 6080;
+/// The default VNC server of noVNC's launcher.
+pub(crate) const LAUNCHER_VNC: &str = "localhost:5900";
+
 impl Args {
+    /// noVNC's launcher form (no positional addresses): the app is served and a URL printed.
+    pub(crate) fn launcher(&self) -> bool {
+        self.addrs.is_empty()
+    }
+
     /// The listen address: a bare port means every interface, as websockify does.
     pub(crate) fn listen_addr(&self) -> anyhow::Result<String> {
+        if self.launcher() {
+            return match &self.listen {
+                Some(l) => normalise_listen(l),
+                None => Ok(format!("0.0.0.0:{LAUNCHER_PORT}")),
+            };
+        }
         let Some(first) = self.addrs.first() else {
             bail!("missing [source_addr:]source_port");
         };
@@ -139,7 +173,11 @@ impl Args {
     pub(crate) fn fixed_target(&self) -> anyhow::Result<Option<Target>> {
         let positional = self.addrs.get(1);
         if self.demo || self.demo_static {
-            if positional.is_some() || self.unix_target.is_some() || self.token_plugin.is_some() {
+            if positional.is_some()
+                || self.vnc.is_some()
+                || self.unix_target.is_some()
+                || self.token_plugin.is_some()
+            {
                 bail!("give either a target or --demo");
             }
             if self.proxy_protocol {
@@ -152,7 +190,7 @@ impl Args {
         if self.demo_rfb_port.is_some() {
             bail!("--demo-rfb-port needs --demo or --demo-static");
         }
-        let n = usize::from(positional.is_some())
+        let n = usize::from(positional.is_some() || self.vnc.is_some())
             + usize::from(self.unix_target.is_some())
             + usize::from(self.token_plugin.is_some());
         if n > 1 {
@@ -162,6 +200,10 @@ impl Args {
         }
         if let Some(t) = positional {
             return Ok(Some(Target::Tcp(normalise_target(t)?)));
+        }
+        if self.launcher() && self.unix_target.is_none() && self.token_plugin.is_none() {
+            let vnc = self.vnc.as_deref().unwrap_or(LAUNCHER_VNC);
+            return Ok(Some(Target::Tcp(normalise_target(vnc)?)));
         }
         if let Some(p) = &self.unix_target {
             return Ok(Some(Target::Unix(p.clone())));
@@ -238,6 +280,29 @@ mod tests {
                 .contains("Too many")
         );
         let a = Args::parse_from(["rfb-proxy", "6080"]);
+        assert!(a.fixed_target().is_err());
+        // noVNC's launcher form.
+        let a = Args::parse_from(["rfb-proxy"]);
+        assert!(a.launcher());
+        assert_eq!(a.listen_addr().unwrap(), "0.0.0.0:6080");
+        assert_eq!(
+            a.fixed_target().unwrap(),
+            Some(Target::Tcp("localhost:5900".into()))
+        );
+        let a = Args::parse_from(["rfb-proxy", "--listen", "127.0.0.1:7000", "--vnc", "h:5901"]);
+        assert_eq!(a.listen_addr().unwrap(), "127.0.0.1:7000");
+        assert_eq!(
+            a.fixed_target().unwrap(),
+            Some(Target::Tcp("h:5901".into()))
+        );
+        let a = Args::parse_from(["rfb-proxy", "--demo", "--listen", "7000"]);
+        assert_eq!(a.listen_addr().unwrap(), "0.0.0.0:7000");
+        assert_eq!(
+            a.fixed_target().unwrap(),
+            Some(Target::Demo { animate: true })
+        );
+        assert!(Args::try_parse_from(["rfb-proxy", "--vnc", "h:1", "6080"]).is_err());
+        let a = Args::parse_from(["rfb-proxy", "--demo", "--vnc", "h:1"]);
         assert!(a.fixed_target().is_err());
         let a = Args::parse_from(["rfb-proxy", "--demo", "6080"]);
         assert_eq!(

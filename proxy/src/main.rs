@@ -8,6 +8,7 @@ mod cli;
 mod client_addr;
 mod demo;
 mod endpoints;
+mod launcher;
 mod recorder;
 mod relay;
 mod session;
@@ -45,6 +46,8 @@ pub(crate) struct Shared {
     pub(crate) tls: tls::Tls,
     pub(crate) active: AtomicUsize,
     pub(crate) metrics: Arc<endpoints::Metrics>,
+    /// Files served on plain GET/HEAD: `--web DIR`, or the built-in app in the launcher form.
+    pub(crate) web: Option<web::WebRoot>,
 }
 
 fn main() -> ExitCode {
@@ -88,17 +91,30 @@ fn init_logging(args: &Args) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false);
-    match file {
-        Some(f) => builder
+    match (file, &args.syslog) {
+        (Some(f), _) => builder
             .with_ansi(false)
             .with_writer(std::sync::Mutex::new(f))
             .init(),
-        None => builder.with_writer(std::io::stderr).init(),
+        (None, Some(server)) => {
+            let target = launcher::SyslogTarget::parse(server);
+            builder
+                .with_ansi(false)
+                .with_writer(move || launcher::SyslogWriter::new(target.clone()))
+                .init();
+        }
+        (None, None) => builder.with_writer(std::io::stderr).init(),
     }
 }
 
-async fn run(args: Args) -> anyhow::Result<()> {
+async fn run(mut args: Args) -> anyhow::Result<()> {
     let listen = args.listen_addr()?;
+    if args.self_signed {
+        let (cert, key, fingerprint) = launcher::self_signed()?;
+        println!("rfb-proxy: self-signed certificate, SHA-256 fingerprint {fingerprint}");
+        args.cert = Some(cert);
+        args.key = Some(key);
+    }
     let fixed = args.fixed_target()?;
     anyhow::ensure!(
         !args.web_auth || args.auth_plugin.is_some(),
@@ -115,11 +131,28 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(web) = &args.web {
         anyhow::ensure!(web.is_dir(), "--web {}: not a directory", web.display());
     }
+    let web = match &args.web {
+        Some(dir) => Some(web::WebRoot::Dir(dir.clone())),
+        None if args.launcher() && web::has_embedded_app() => Some(web::WebRoot::Embedded),
+        None if args.launcher() => {
+            tracing::warn!(
+                "this rfb-proxy was built without the web app (RFB_PROXY_SKIP_WEB=1); pass --web DIR"
+            );
+            None
+        }
+        None => None,
+    };
     let tls = tls::Tls::from_args(&args)?;
     let listener = TcpListener::bind(&listen)
         .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+        .map_err(|e| launcher::bind_error(&listen, &e))?;
     let local = listener.local_addr()?;
+    if args.launcher() {
+        if let Some(t) = &fixed {
+            launcher::check_vnc(t).await;
+        }
+        launcher::print_url(local, tls.serves(), fixed.as_ref());
+    }
     if let (Some(port), Some(Target::Demo { animate })) = (args.demo_rfb_port, &fixed) {
         let addr = std::net::SocketAddr::new(local.ip(), port);
         let l = TcpListener::bind(addr)
@@ -142,6 +175,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         tls,
         active: AtomicUsize::new(0),
         metrics: Arc::default(),
+        web,
     });
     let started = Instant::now();
     let next_id = AtomicU64::new(1);

@@ -295,8 +295,8 @@ async fn plain_http<S: AsyncRead + AsyncWrite + Unpin>(
     // Built-in endpoints (health, metrics, …) come before files.
     let resp = match crate::endpoints::respond(shared, req) {
         Some(r) => r,
-        None => match (&shared.args.web, req.method.as_str()) {
-            (Some(root), "GET" | "HEAD") => web::serve(root, &req.path),
+        None => match (&shared.web, req.method.as_str()) {
+            (Some(root), "GET" | "HEAD") => root.serve(&req.path),
             _ => web::method_not_allowed(),
         },
     };

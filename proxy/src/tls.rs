@@ -93,6 +93,11 @@ impl Tls {
             target,
         })
     }
+
+    /// Whether the listening port speaks TLS (for the URL the launcher prints).
+    pub(crate) fn serves(&self) -> bool {
+        self.server.is_some()
+    }
 }
 
 /// A server certificate that follows its files.

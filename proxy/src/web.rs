@@ -1,7 +1,56 @@
-//! The static file server behind `--web`: GET and HEAD only, correct content types, an index
-//! file for directories, never a directory listing, never a path outside the root.
+//! The static file server behind `--web` and the embedded app: GET and HEAD only, correct
+//! content types, an index file for directories, never a directory listing, never a path
+//! outside the root.
 
 use std::path::{Component, Path, PathBuf};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_web.rs"));
+}
+
+/// Where files come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WebRoot {
+    /// `--web DIR`.
+    Dir(PathBuf),
+    /// The web client built into the binary (`web/dist` at build time).
+    Embedded,
+}
+
+/// Whether this binary carries the app (it was not built with `RFB_PROXY_SKIP_WEB=1`).
+pub(crate) fn has_embedded_app() -> bool {
+    !embedded::FILES.is_empty()
+}
+
+impl WebRoot {
+    /// Serves `target`.
+    pub(crate) fn serve(&self, target: &str) -> Response {
+        match self {
+            Self::Dir(root) => serve(root, target),
+            Self::Embedded => serve_embedded(target),
+        }
+    }
+}
+
+/// Serves `target` from the files built into the binary.
+fn serve_embedded(target: &str) -> Response {
+    let Some(path) = resolve(Path::new(""), target) else {
+        return Response::text(404, "Not Found");
+    };
+    let mut key = path.to_string_lossy().replace('\\', "/");
+    if key.is_empty() {
+        key = "vnc.html".to_string();
+    }
+    match embedded::FILES.iter().find(|(p, _)| *p == key) {
+        Some((_, body)) => Response {
+            status: 200,
+            reason: "OK",
+            content_type: content_type(Path::new(&key)),
+            body: body.to_vec(),
+        },
+        None => Response::text(404, "Not Found"),
+    }
+}
 
 /// A response head plus body (the body is omitted for HEAD by the caller).
 pub(crate) struct Response {

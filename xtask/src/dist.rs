@@ -55,6 +55,39 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `cargo xtask run [ARGS]`: what a newcomer runs first. Installs what the web build needs
+/// when it is missing (the wasm32 target, the pinned wasm-bindgen CLI), builds `web/dist`,
+/// then runs `rfb-proxy ARGS` (release) with the app built in; `--demo` when no ARGS.
+pub(crate) fn run(args: &[String]) -> Result<()> {
+    let root = workspace_root();
+    let pinned = pinned_wasm_bindgen(&root)?;
+    let targets = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    if !targets
+        .lines()
+        .any(|t| t.trim() == "wasm32-unknown-unknown")
+    {
+        println!("run: installing the wasm32-unknown-unknown target (once)");
+        run_status(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    if cli_version().as_deref() != Some(pinned.as_str()) {
+        println!("run: installing wasm-bindgen-cli {pinned} (once, about two minutes)");
+        run_status(cargo().args(["install", "wasm-bindgen-cli", "--version", &pinned]))?;
+    }
+    dist()?;
+    let mut proxy = cargo();
+    proxy.args(["run", "--release", "-p", "rfb-proxy", "--"]);
+    if args.is_empty() {
+        proxy.arg("--demo");
+    } else {
+        proxy.args(args);
+    }
+    run_status(&mut proxy)
+}
+
 /// The `dist` command.
 pub(crate) fn dist() -> Result<()> {
     let root = workspace_root();

@@ -26,6 +26,7 @@ commands:
   ci [-- <cargo test args>]    the same as `test` (CI scripts call it)
   check-tiers                  enforce the core/driver/internal dependency rules (ARCHITECTURE.md)
   fuzz-replay                  replay fuzz/corpus/<target> and fuzz each target briefly
+  run [-- PROXY ARGS]          build web/dist and run rfb-proxy with the app (default --demo)
   dist                         build web/dist (the wasm client and app; needs wasm-bindgen-cli)
   gen-keysyms [--check]        regenerate rfb-keysym's tables (--check: fail if stale)
 
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         "fuzz-replay" => no_args(command, rest).and_then(|()| fuzz::replay()),
         "gen-keysyms" => keysymgen::run(rest),
         "dist" => no_args(command, rest).and_then(|()| dist::dist()),
+        "run" => dist::run(rest.strip_prefix(&["--".to_string()]).unwrap_or(rest)),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())

@@ -9,11 +9,12 @@ use crate::{Result, cargo, fuzz, keysymgen, run_status, show, tiers};
 /// The steps, in order; the first failure stops the run.
 const STEPS: &[&str] = &[
     "fmt",
+    // Before clippy: rfb-proxy embeds web/dist at build time.
+    "dist",
     "clippy",
     "check-tiers",
     "generated",
     "wasm-core",
-    "dist",
     "test",
     "fuzz-replay",
 ];
@@ -25,6 +26,7 @@ const WASM_CORE: &[&str] = &[
     "rfb-ws",
     "rfb-keysym",
     "rfb-input",
+    "rfb-tls",
 ];
 
 /// The `test` / `ci` command. Arguments after `--` go to `cargo test`.
