@@ -610,8 +610,8 @@ fn failures_show_a_clear_error() {
     }
 }
 
-/// The extra keys reach an xterm: Esc, Tab, and Ctrl held by its toggle while `g` is typed
-/// (`cat -v` shows ESC as `^[` and BEL as `^G`).
+/// The extra keys reach an xterm: Esc, Tab, Ctrl held by its toggle while `g` is typed, and
+/// Ctrl-Alt-Del (`cat -v` shows ESC as `^[` and BEL as `^G`).
 #[test]
 fn extra_keys_reach_an_xterm() {
     let (Some(dist), Some(node)) = (dist(), browser()) else {
@@ -638,11 +638,14 @@ fn extra_keys_reach_an_xterm() {
         eval("document.getElementById('ctrl_button').getAttribute('aria-pressed')"),
         op("type", r#""text":"g""#),
         click("#ctrl_button"),
-        op("type", r#""text":"b\n""#),
+        op("type", r#""text":"b""#),
+        // xterm turns Ctrl+Alt+Delete into CSI 3;7~ (7 = 1 + Alt 2 + Ctrl 4).
+        click("#ctrlaltdel_button"),
+        op("type", r#""text":"\n""#),
     ];
     drive(&node, &dir, &steps);
     let got = read_until(&file, |d| d.ends_with(b"\n"));
-    assert_eq!(String::from_utf8_lossy(&got), "^[\ta^Gb\n");
+    assert_eq!(String::from_utf8_lossy(&got), "^[\ta^Gb^[[3;7~\n");
 }
 
 /// Makes xclip own the CLIPBOARD with `text` (UTF8_STRING) until it loses it or is killed.
