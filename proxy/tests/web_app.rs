@@ -951,3 +951,28 @@ fn app_under_a_strict_csp() {
     // The stylesheet applied (a style blocked by the CSP would leave `auto`).
     assert_eq!(evals(&out)[0], r#""50""#, "{out}");
 }
+
+/// `keep_device_awake=1` holds a screen wake lock while connected and lets it go on
+/// disconnect.
+#[test]
+fn keep_device_awake_holds_a_wake_lock() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(x) = desktop(XvncOptions::new(W, H)) else {
+        return;
+    };
+    let dir = temp_dir("app-wakelock");
+    let (_proxy, port) = proxy_to(&x.addr(), &dist, &dir);
+    let steps = vec![
+        op("emulate", r#""grant":["screen-wake-lock"]"#),
+        goto(&app_url(port, "?autoconnect=1&keep_device_awake=1")),
+        wait(CONNECTED),
+        wait("app.wakeLock.held"),
+        click("#disconnect_button"),
+        wait("app.state === 'disconnected' && !app.wakeLock.held"),
+        eval(STATUS),
+    ];
+    let out = drive(&node, &dir, &steps);
+    assert_eq!(evals(&out)[0], r#"["Disconnected","normal"]"#, "{out}");
+}

@@ -17,7 +17,8 @@
 //   {op:'click', selector}                 click an element of the page (the app's tests)
 //   {op:'fill', selector, value}           type a value into an input or textarea
 //   {op:'select', selector, value}         choose an <option>
-//   {op:'emulate', touch?, acceptLanguage?} a touch screen / browser languages (before goto)
+//   {op:'emulate', touch?, acceptLanguage?, grant?} a touch screen / browser languages /
+//                                          granted permissions, e.g. ['screen-wake-lock']
 //   {op:'exec', cmd, env?}                 run a shell command (e.g. xclip on the test display);
 //                                          prints `ok exec <JSON of its stdout>`
 
@@ -148,6 +149,9 @@ try {
           const ua = await page.evaluate(() => navigator.userAgent);
           await cdp.send('Emulation.setUserAgentOverride',
                          { userAgent: ua, acceptLanguage: s.acceptLanguage });
+        }
+        for (const name of s.grant || []) {
+          await cdp.send('Browser.setPermission', { permission: { name }, setting: 'granted' });
         }
         break;
       case 'select':
