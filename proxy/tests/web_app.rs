@@ -976,3 +976,40 @@ fn keep_device_awake_holds_a_wake_lock() {
     let out = drive(&node, &dir, &steps);
     assert_eq!(evals(&out)[0], r#"["Disconnected","normal"]"#, "{out}");
 }
+
+/// The VNC server going away mid-session (no reconnect): an error banner saying the
+/// connection closed, and the connect dialog.
+#[test]
+fn server_gone_while_connected() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(x) = desktop(XvncOptions::new(W, H)) else {
+        return;
+    };
+    let dir = temp_dir("app-server-gone");
+    let (_proxy, port) = proxy_to(&x.addr(), &dist, &dir);
+    let steps = vec![
+        goto(&app_url(port, "?autoconnect=1")),
+        wait(CONNECTED),
+        wait("app.state === 'disconnected'"),
+        eval(&format!(
+            "[{STATUS}, !document.getElementById('connect_dialog').hidden, \
+             app.lastDisconnect.clean, document.title]"
+        )),
+    ];
+    let before = accepted(&x);
+    let mut server = Some(x);
+    let out = drive_while(&node, &dir, steps, || {
+        if server.as_ref().is_some_and(|x| accepted(x) > before) {
+            // Connected: the server goes away.
+            drop(server.take());
+        }
+    });
+    let ev = evals(&out);
+    assert!(
+        ev[0].starts_with(r#"[["Something went wrong, connection is closed"#)
+            && ev[0].ends_with(r#""error"],true,false,"rfb"]"#),
+        "{out}"
+    );
+}
