@@ -1,0 +1,168 @@
+/* screenshot HOST PORT OUT.ppm [PASSWORD]
+ *
+ * Connects to a VNC server over a plain POSIX socket, waits until every pixel of the screen
+ * has arrived and writes it as a binary PPM. librfb does the protocol; this file does the
+ * I/O: read from the socket and feed librfb, send what librfb queued, act on its events.
+ *
+ * Build: gcc -Wall -Werror -Ibindings/c/include bindings/c/examples/screenshot.c \
+ *            -Ltarget/release -lrfb -o screenshot
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rfb.h"
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int dial(const char *host, const char *port) {
+    struct addrinfo hints = {0}, *res, *ai;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        fprintf(stderr, "screenshot: %s: %s\n", host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1;
+    for (ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
+        if (fd >= 0) close(fd);
+        fd = -1;
+    }
+    if (fd < 0) fprintf(stderr, "screenshot: connect to %s:%s: %s\n", host, port, strerror(errno));
+    freeaddrinfo(res);
+    return fd;
+}
+
+/* Writes everything librfb has queued for the server. */
+static int flush(RfbClient *c, int fd) {
+    const uint8_t *data;
+    size_t len;
+    while (rfb_client_transmit_peek(c, &data, &len) == RFB_STATUS_OK && len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        rfb_client_transmit_consume(c, (size_t)n);
+    }
+    return 0;
+}
+
+static int write_ppm(const char *path, const RfbFramebuffer *fb) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    fprintf(f, "P6\n%u %u\n255\n", fb->width, fb->height);
+    for (uint32_t y = 0; y < fb->height; y++) {
+        const uint8_t *row = fb->data + (size_t)y * fb->stride;
+        for (uint32_t x = 0; x < fb->width; x++) fwrite(row + 4 * x, 1, 3, f); /* drop alpha */
+    }
+    return fclose(f);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 4 || argc > 5) {
+        fprintf(stderr, "usage: screenshot HOST PORT OUT.ppm [PASSWORD]\n");
+        return 2;
+    }
+    const char *password = argc == 5 ? argv[4] : NULL;
+    int fd = dial(argv[1], argv[2]);
+    if (fd < 0) return 1;
+
+    RfbClientOptions opts;
+    rfb_client_options_default(&opts);
+    opts.handshake_timeout_ms = 30000;
+    RfbClient *c = rfb_client_new(&opts, now_ms());
+    if (!c) {
+        fprintf(stderr, "screenshot: %s\n", rfb_last_error_message());
+        return 1;
+    }
+
+    int status = 1;
+    uint8_t *covered = NULL; /* one flag per pixel: has it arrived yet? */
+    size_t missing = 0, width = 0;
+    uint64_t deadline = now_ms() + 60000;
+    uint8_t buf[65536];
+    for (;;) {
+        RfbEvent ev;
+        while (rfb_client_poll_event(c, &ev) == RFB_STATUS_OK && ev.kind != RFB_EVENT_KIND_NONE) {
+            if (ev.kind == RFB_EVENT_KIND_CREDENTIALS_REQUIRED) {
+                if (!password) {
+                    fprintf(stderr, "screenshot: the server wants a password\n");
+                    goto out;
+                }
+                if (rfb_client_supply_credentials(c, NULL, password) != RFB_STATUS_OK) goto fail;
+            } else if (ev.kind == RFB_EVENT_KIND_CONNECTED || ev.kind == RFB_EVENT_KIND_RESIZED) {
+                free(covered);
+                width = ev.width;
+                missing = (size_t)ev.width * ev.height;
+                covered = calloc(missing ? missing : 1, 1);
+                if (!covered) goto out;
+            } else if (ev.kind == RFB_EVENT_KIND_FRAMEBUFFER_UPDATED && covered) {
+                for (uint32_t i = 0; i < ev.count; i++) {
+                    RfbRect r;
+                    if (rfb_client_damage_rect(c, i, &r) != RFB_STATUS_OK) goto fail;
+                    for (size_t y = r.y; y < (size_t)r.y + r.height; y++)
+                        for (size_t x = r.x; x < (size_t)r.x + r.width; x++)
+                            if (!covered[y * width + x]) covered[y * width + x] = 1, missing--;
+                }
+            } else if (ev.kind == RFB_EVENT_KIND_DISCONNECTED) {
+                fprintf(stderr, "screenshot: disconnected: %s\n", ev.text);
+                goto out;
+            }
+        }
+        if (covered && missing == 0) break;
+        if (flush(c, fd) < 0) {
+            fprintf(stderr, "screenshot: write: %s\n", strerror(errno));
+            goto out;
+        }
+        uint64_t now = now_ms();
+        if (now >= deadline) {
+            fprintf(stderr, "screenshot: timed out\n");
+            goto out;
+        }
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, (int)(deadline - now)) < 0 && errno != EINTR) goto out;
+        if (p.revents) {
+            ssize_t n = read(fd, buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                fprintf(stderr, "screenshot: read: %s\n", strerror(errno));
+                goto out;
+            }
+            RfbStatus s = n == 0 ? rfb_client_handle_eof(c) : rfb_client_feed(c, buf, (size_t)n);
+            if (s != RFB_STATUS_OK) goto fail;
+            if (n == 0) {
+                fprintf(stderr, "screenshot: the server closed the connection\n");
+                goto out;
+            }
+        }
+        if (rfb_client_handle_timeout(c, now_ms()) != RFB_STATUS_OK) goto fail;
+    }
+
+    RfbFramebuffer fb;
+    if (rfb_client_framebuffer(c, &fb) != RFB_STATUS_OK) goto fail;
+    if (write_ppm(argv[3], &fb) != 0) {
+        fprintf(stderr, "screenshot: %s: %s\n", argv[3], strerror(errno));
+        goto out;
+    }
+    status = 0;
+    goto out;
+fail:
+    fprintf(stderr, "screenshot: %s\n", rfb_client_error_message(c));
+out:
+    free(covered);
+    rfb_client_free(c);
+    close(fd);
+    return status;
+}
