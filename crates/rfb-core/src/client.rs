@@ -277,9 +277,24 @@ impl Client {
             };
             f(handler.as_mut(), &mut cx)
         };
-        // Security bytes predate any transform the step installs, so they go out in clear.
-        self.wire_out.extend_from_slice(&out);
+        // Security bytes predate any transform the step installs, so they go out in clear;
+        // bytes of a handler running inside a transform it installed earlier go through it.
+        if self.transform.is_some() {
+            self.queue(&out);
+        } else {
+            self.wire_out.extend_from_slice(&out);
+        }
         match step? {
+            SecurityStep::Wrap {
+                consumed,
+                transform,
+                needed,
+            } => {
+                self.transform = Some(transform);
+                self.needed = needed;
+                self.state = State::Security(handler);
+                Ok(Some(consumed))
+            }
             SecurityStep::NeedMore { consumed, needed } => {
                 self.needed = needed;
                 self.state = State::Security(handler);
@@ -290,7 +305,9 @@ impl Client {
                 transform,
                 expect_result,
             } => {
-                self.transform = transform;
+                if transform.is_some() {
+                    self.transform = transform;
+                }
                 if expect_result {
                     self.state = State::SecurityResult;
                     self.needed = 4;

@@ -78,6 +78,23 @@ pub enum Error {
     /// The server closed the connection cleanly between messages.
     #[error("the server closed the connection")]
     Closed,
+    /// The TLS layer failed (handshake, record protection, an alert from the server).
+    #[error("TLS: {detail}")]
+    Tls {
+        /// What went wrong, from the TLS implementation.
+        detail: String,
+    },
+    /// The server's certificate was not accepted: it does not chain to the configured CA,
+    /// does not match the pinned fingerprint, or nothing was configured to trust it. The
+    /// fingerprint lets an application ask the user and reconnect with it pinned (trust on
+    /// first use).
+    #[error("server certificate rejected ({reason}); its SHA-256 fingerprint is {fingerprint}")]
+    CertificateRejected {
+        /// Why it was rejected.
+        reason: String,
+        /// SHA-256 of the end-entity certificate (DER), lower-case hex, colon-separated.
+        fingerprint: String,
+    },
     /// The caller used the API out of order (not fatal: the client state is unchanged).
     #[error("API misuse: {0}")]
     ApiMisuse(&'static str),

@@ -7,9 +7,15 @@
 //! installing a [`Transform`] (TLS, RA2's AES-EAX) that wraps all later traffic both ways.
 
 mod none;
+mod plain;
+mod tls;
+mod vencrypt;
 mod vnc_auth;
 
 pub use none::NoneSecurity;
+pub use plain::{Plain, plain_message};
+pub use tls::{TlsConnector, TlsKind};
+pub use vencrypt::{VeNCrypt, VeNCryptFactory, VeNCryptSubtype};
 pub use vnc_auth::{VncAuth, vnc_auth_response};
 
 use std::collections::VecDeque;
@@ -174,11 +180,23 @@ pub enum SecurityStep {
         /// Bytes needed before the next step can progress.
         needed: usize,
     },
+    /// Install `transform` now and keep running this handler: the rest of the input is
+    /// ciphertext, and the handler's later input and output are the plaintext inside it
+    /// (VeNCrypt runs its inner authentication inside TLS).
+    Wrap {
+        /// Bytes used before the transform starts.
+        consumed: usize,
+        /// The transform for all later traffic.
+        transform: Box<dyn Transform>,
+        /// Plaintext bytes needed before the handler can progress.
+        needed: usize,
+    },
     /// The type's own exchange is over; SecurityResult (or ClientInit) follows.
     Done {
         /// Bytes used.
         consumed: usize,
-        /// A transform for all later traffic.
+        /// A transform for all later traffic (`None` keeps one installed by
+        /// [`SecurityStep::Wrap`]).
         transform: Option<Box<dyn Transform>>,
         /// True when this version of the protocol expects a SecurityResult next.
         expect_result: bool,
