@@ -141,7 +141,7 @@ class App {
         const secure = this.rfb && /^wss:/.test(websocketUrl(this.settings));
         const name = this.desktopName || '';
         this.status.show(secure ? `${_('Connected (encrypted) to')} ${name}`
-            : `${_('Connected (unencrypted) to')} ${name}`);
+            : `${_('Connected (unencrypted) to')} ${name}`, 'ok');
         this.bar.setConnected(true);
         this.bar.setPower(!!rfb.capabilities.power);
         this.bar.setClipping(!!rfb.clippingViewport);
@@ -249,7 +249,8 @@ async function main() {
     if (settings.get('autoconnect')) {
         app.connect();
     } else {
-        status.show(_('Disconnected'));
+        // Nothing happened yet: the dialog says enough, no banner.
+        status.quiet(_('Disconnected'));
         dialogs.showConnect(() => app.connect());
     }
 }

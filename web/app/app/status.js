@@ -1,5 +1,5 @@
-// The status banner at the top of the screen: `normal` messages fade after a few seconds,
-// `warn` and `error` stay until the next message (or a click on them).
+// The status banner at the top of the screen: `normal` and `ok` messages fade after a few
+// seconds, `warn` and `error` stay until the next message (or a click on them).
 
 const HIDE_AFTER_MS = 3000;
 
@@ -10,7 +10,7 @@ export class Status {
         el.addEventListener('click', () => { el.hidden = true; });
     }
 
-    /** Shows `text` at `level` ('normal' | 'warn' | 'error'). */
+    /** Shows `text` at `level` ('normal' | 'ok' | 'warn' | 'error'). */
     show(text, level = 'normal') {
         clearTimeout(this._timer);
         const el = this._el;
@@ -18,9 +18,17 @@ export class Status {
         el.className = `banner banner-${level}`;
         el.dataset.level = level;
         el.hidden = false;
-        if (level === 'normal') {
+        if (level === 'normal' || level === 'ok') {
             this._timer = setTimeout(() => { el.hidden = true; }, HIDE_AFTER_MS);
         }
+    }
+
+    /** Sets the text and level without showing the banner (the idle state). */
+    quiet(text, level = 'normal') {
+        clearTimeout(this._timer);
+        this._el.textContent = text;
+        this._el.dataset.level = level;
+        this._el.hidden = true;
     }
 
     /** The current text and level (for tests and the console). */
