@@ -17,8 +17,9 @@
 //   {op:'click', selector}                 click an element of the page (the app's tests)
 //   {op:'fill', selector, value}           type a value into an input or textarea
 //   {op:'select', selector, value}         choose an <option>
-//   {op:'emulate', touch?, acceptLanguage?, grant?} a touch screen / browser languages /
-//                                          granted permissions, e.g. ['screen-wake-lock']
+//   {op:'emulate', touch?, acceptLanguage?, grant?, insecure?} a touch screen / browser
+//                                          languages / granted permissions, e.g.
+//                                          ['screen-wake-lock'] / accept self-signed TLS
 //   {op:'exec', cmd, env?}                 run a shell command (e.g. xclip on the test display);
 //                                          prints `ok exec <JSON of its stdout>`
 
@@ -149,6 +150,9 @@ try {
           const ua = await page.evaluate(() => navigator.userAgent);
           await cdp.send('Emulation.setUserAgentOverride',
                          { userAgent: ua, acceptLanguage: s.acceptLanguage });
+        }
+        if (s.insecure) {
+          await cdp.send('Security.setIgnoreCertificateErrors', { ignore: true });
         }
         for (const name of s.grant || []) {
           await cdp.send('Browser.setPermission', { permission: { name }, setting: 'granted' });

@@ -344,3 +344,44 @@ fn server_gone_while_connected() {
         "{out}"
     );
 }
+
+/// Served over https (rfb-proxy --self-signed): `encrypt` follows the page, so the app
+/// connects over wss, says "encrypted", and shows no HTTPS warning.
+#[test]
+fn https_page_connects_over_wss() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(x) = desktop(XvncOptions::new(W, H)) else {
+        return;
+    };
+    let dir = temp_dir("app-https");
+    let port = free_port();
+    let _proxy = start_proxy(
+        &[
+            "--self-signed".into(),
+            "--web".into(),
+            dist.display().to_string(),
+            format!("127.0.0.1:{port}"),
+            x.addr(),
+        ],
+        port,
+        &dir.join("proxy.log"),
+    );
+    let steps = vec![
+        op("emulate", r#""insecure":true"#),
+        goto(&format!("https://127.0.0.1:{port}/vnc.html?autoconnect=1")),
+        wait(CONNECTED),
+        eval(&format!(
+            "[{STATUS}, document.getElementById('https_warning').hidden, \
+             document.getElementById('setting_encrypt').checked]"
+        )),
+    ];
+    let out = drive(&node, &dir, &steps);
+    let ev = evals(&out);
+    assert!(
+        ev[0].starts_with(r#"[["Connected (encrypted) to"#)
+            && ev[0].ends_with(r#""ok"],true,true]"#),
+        "{out}"
+    );
+}
