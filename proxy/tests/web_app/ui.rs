@@ -82,10 +82,14 @@ fn settings_persist_and_url_parameters_override() {
         goto(&app_url(port, "?view_only=0&resize=remote")),
         wait("window.app"),
         eval(state),
-        goto(&app_url(port, "#autoconnect=1")),
+        goto(&app_url(
+            port,
+            "#autoconnect=1&show_dot=1&compression=7&view_clip=1",
+        )),
         wait(CONNECTED),
         eval(&format!(
-            "[{state}, rfb.viewOnly, rfb.scaleViewport, rfb.qualityLevel]"
+            "[{state}, rfb.viewOnly, rfb.scaleViewport, rfb.qualityLevel, \
+             rfb.showDotCursor, rfb.compressionLevel, rfb.clipViewport]"
         )),
         // A change in the panel reaches the live connection.
         click("#settings_button"),
@@ -98,7 +102,7 @@ fn settings_persist_and_url_parameters_override() {
     assert_eq!(ev[1], r#"[true,"scale","3"]"#, "stored\n{out}");
     assert_eq!(ev[2], r#"[false,"remote","3"]"#, "URL over stored\n{out}");
     assert_eq!(
-        ev[3], r#"[[true,"scale","3"],true,true,3]"#,
+        ev[3], r#"[[true,"scale","3"],true,true,3,true,7,true]"#,
         "URL values were not stored\n{out}"
     );
     assert_eq!(ev[4], "false", "{out}");
