@@ -46,9 +46,9 @@ export class ControlBar {
         for (const btn of document.querySelectorAll('.panel-button')) {
             btn.addEventListener('click', () => this.togglePanel(btn.dataset.panel));
         }
-        // Escape outside the screen closes an open panel.
+        // Escape outside the screen closes an open panel (inside, it belongs to the remote).
         document.addEventListener('keydown', (e) => {
-            if (e.key === 'Escape' && this.openPanel()) {
+            if (e.key === 'Escape' && this.openPanel() && !$('screen').contains(e.target)) {
                 this.closePanels();
             }
         });
