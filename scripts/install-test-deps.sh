@@ -188,6 +188,17 @@ node_tools() {
   (cd "$dir" && npm install --no-audit --no-fund --loglevel=error "${missing[@]}")
 }
 
+# VeNCrypt Plain against Xvnc (issue 11, cli/tests/vencrypt.rs) authenticates through PAM
+# (`-PAMService tigervnc`, gotcha G4), so it needs a real user: no home, no login shell.
+plain_user() {
+  if id vnctest >/dev/null 2>&1; then
+    echo "user vnctest exists"
+    return
+  fi
+  useradd -M -s /usr/sbin/nologin vnctest
+  echo vnctest:plainpw1 | chpasswd
+}
+
 echo "install-test-deps: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 TOTAL_START=$EPOCHREALTIME
 step "apt packages" apt_packages
@@ -198,6 +209,7 @@ step "cargo-fuzz $CARGO_FUZZ_VERSION" cargo_fuzz
 step "wasm-bindgen-cli $WASM_BINDGEN_VERSION" wasm_bindgen_cli
 step "python tools (venv)" python_tools
 step "node tools" node_tools
+step "PAM user vnctest" plain_user
 # --- Later issues: add further tools as `step "name" function` lines here (pip, npm,
 # --- ...), each skipping itself when present.
 

@@ -115,7 +115,7 @@ async fn connect(
     let s = Session::connect(
         &addr,
         config(common, legacy),
-        common.password()?,
+        common.auth()?,
         common.record.as_deref(),
         deadline,
     )

@@ -13,6 +13,8 @@ use rfb_encodings::Framebuffer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::security::Auth;
+
 /// What the command wants after an event.
 pub(crate) enum Flow {
     Continue,
@@ -35,7 +37,7 @@ pub(crate) struct Session {
     pub(crate) fb: Framebuffer,
     inbuf: Vec<u8>,
     epoch: Instant,
-    password: Option<String>,
+    auth: Auth,
     addr: String,
     recorder: Option<Recorder>,
 }
@@ -105,8 +107,8 @@ impl Session {
     /// Connects and creates the client; the deadline bounds the TCP connect.
     pub(crate) async fn connect(
         addr: &str,
-        config: Config,
-        password: Option<String>,
+        mut config: Config,
+        auth: Auth,
         record: Option<&Path>,
         deadline: Instant,
     ) -> anyhow::Result<Self> {
@@ -122,13 +124,16 @@ impl Session {
         stream.set_nodelay(true).ok();
         let recorder = record.map(Recorder::create).transpose()?;
         let epoch = Instant::now();
+        auth.configure(&mut config);
+        let mut client = Client::new(config, Duration::ZERO, os_rng());
+        auth.register(&mut client, addr)?;
         Ok(Self {
             stream,
-            client: Client::new(config, Duration::ZERO, os_rng()),
+            client,
             fb: Framebuffer::default(),
             inbuf: Vec::new(),
             epoch,
-            password,
+            auth,
             addr: addr.to_string(),
             recorder,
         })
@@ -161,14 +166,18 @@ impl Session {
                 continue;
             }
             if let Event::CredentialsRequired(need) = &ev {
-                if need.username {
-                    bail!("the server asks for a user name, which this command cannot supply");
+                if need.username && self.auth.username.is_none() {
+                    bail!("the server requires a user name (pass --username NAME)");
                 }
-                let Some(pw) = self.password.clone() else {
+                if need.target {
+                    bail!("the server asks for a target, which this command cannot supply");
+                }
+                let Some(pw) = self.auth.password.clone() else {
                     bail!("the server requires a password (pass --password-file FILE)");
                 };
                 self.client
                     .supply_credentials(&Credentials {
+                        username: need.username.then(|| self.auth.username.clone()).flatten(),
                         password: Some(pw),
                         ..Default::default()
                     })
@@ -238,6 +247,13 @@ impl Session {
 pub(crate) fn describe(e: RfbError) -> anyhow::Error {
     match &e {
         RfbError::AuthFailed { reason } => anyhow!("authentication failed: {reason}"),
+        RfbError::CertificateRejected {
+            reason,
+            fingerprint,
+        } => anyhow!(
+            "server certificate rejected: {reason}; its SHA-256 fingerprint is {fingerprint} \
+             (pass --fingerprint {fingerprint} to trust it, or --ca-file PEM)"
+        ),
         _ => anyhow!("{e}"),
     }
 }

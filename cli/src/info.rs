@@ -36,10 +36,9 @@ pub(crate) async fn run(server: &str, common: &Common) -> anyhow::Result<()> {
         security_types: rfb_core::security::SecurityType::ALL_NAMED.to_vec(),
         ..Config::default()
     };
-    let password = common.password()?;
-    let has_password = password.is_some();
-    let mut s =
-        Session::connect(&addr, config, password, common.record.as_deref(), deadline).await?;
+    let auth = common.auth()?;
+    let has_password = auth.password.is_some();
+    let mut s = Session::connect(&addr, config, auth, common.record.as_deref(), deadline).await?;
     let mut auth_needed = false;
     let r = s
         .run(deadline, |ev, _, _| match ev {

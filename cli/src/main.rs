@@ -12,6 +12,7 @@ mod keys;
 mod password;
 mod resize;
 mod screenshot;
+mod security;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +34,21 @@ pub(crate) struct Common {
     /// Read the VNC password from FILE: its first line, or the 8-byte file `vncpasswd` writes.
     #[arg(long, value_name = "FILE")]
     password_file: Option<PathBuf>,
+    /// User name for security types that need one (VeNCrypt Plain, X509Plain).
+    #[arg(long, value_name = "NAME")]
+    username: Option<String>,
+    /// Security types to accept, in preference order: names or numbers, comma-separated
+    /// (e.g. `x509plain,x509vnc,vncauth`; VeNCrypt subtypes by name or number ≥ 256).
+    #[arg(long, value_name = "LIST")]
+    security: Option<String>,
+    /// Trust the server's TLS certificate if it chains to a CA in this PEM file (and names
+    /// the host). Without --security, only TLS security types are then accepted.
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<PathBuf>,
+    /// Trust the server's TLS certificate if its SHA-256 fingerprint is this (hex, colons
+    /// optional). Without --security, only TLS security types are then accepted.
+    #[arg(long, value_name = "SHA256")]
+    fingerprint: Option<String>,
     /// Give up after SECS seconds in all (connect, handshake and the first update).
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     timeout: f64,
@@ -54,6 +70,17 @@ impl Common {
             .as_deref()
             .map(password::read)
             .transpose()
+    }
+
+    /// Credentials and security choices, with every file read.
+    pub(crate) fn auth(&self) -> anyhow::Result<security::Auth> {
+        security::Auth::new(
+            self.username.clone(),
+            self.password()?,
+            self.security.as_deref(),
+            self.ca_file.as_deref(),
+            self.fingerprint.as_deref(),
+        )
     }
 
     pub(crate) fn deadline(&self) -> anyhow::Result<Instant> {

@@ -164,7 +164,7 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<()> {
     let mut s = Session::connect(
         &addr,
         config,
-        args.common.password()?,
+        args.common.auth()?,
         args.common.record.as_deref(),
         deadline,
     )
