@@ -1,0 +1,316 @@
+//! `Session`: rfb-core's sans-IO client, its RGBA framebuffer and the byte buffers, for the
+//! Python drivers (`client.py`) or anyone with their own event loop.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use pyo3::IntoPyObjectExt;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use rfb_core::clipboard::ClipboardEvent;
+use rfb_core::{Client, Config, Credentials, Event};
+use rfb_encodings::{Encoding, Framebuffer, Rect};
+
+use crate::errors::{AuthError, to_py};
+use crate::screenshot::Screenshot;
+
+/// The operating system's CSPRNG, for security types that need randomness.
+struct OsRng;
+
+impl rand_core::RngCore for OsRng {
+    fn next_u32(&mut self) -> u32 {
+        rand_core::impls::next_u32_via_fill(self)
+    }
+    fn next_u64(&mut self) -> u64 {
+        rand_core::impls::next_u64_via_fill(self)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        getrandom::fill(dest).expect("the operating system's random number generator failed");
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+/// An event for Python, kept until `next_event` takes it.
+enum Ev {
+    Connected(u16, u16, String),
+    Update(Vec<(u16, u16, u16, u16)>),
+    Resized(u16, u16),
+    Bell,
+    Name(String),
+    Clipboard(String),
+    Disconnected(String),
+}
+
+/// The protocol state of one connection, without I/O: `feed()` what the server sent, send
+/// `data_to_send()`, read `next_event()`. The blocking `Client` and the asyncio
+/// `AsyncClient` are drivers over this class.
+///
+/// Events are tuples: `("connected", (width, height, name))`, `("update", [(x, y, w, h),
+/// ...])`, `("resized", (width, height))`, `("bell", None)`, `("name", name)`,
+/// `("clipboard", text)`, `("disconnected", reason)`.
+#[pyclass(module = "rfb", unsendable)]
+pub(crate) struct Session {
+    client: Client,
+    fb: Framebuffer,
+    inbuf: Vec<u8>,
+    out: Vec<u8>,
+    events: VecDeque<Ev>,
+    username: Option<String>,
+    password: Option<String>,
+    name: String,
+}
+
+impl Session {
+    fn drain(&mut self) -> PyResult<()> {
+        while let Some(b) = self.client.poll_transmit() {
+            self.out.extend_from_slice(&b);
+        }
+        while let Some(e) = self.client.poll_event() {
+            match e {
+                Event::CredentialsRequired(need) => {
+                    if need.password && self.password.is_none() {
+                        return Err(AuthError::new_err(
+                            "the server requires a password: pass password=... to connect()",
+                        ));
+                    }
+                    if need.username && self.username.is_none() {
+                        return Err(AuthError::new_err(
+                            "the server requires a username: pass username=... to connect()",
+                        ));
+                    }
+                    let creds = Credentials {
+                        username: self.username.clone(),
+                        password: self.password.clone(),
+                        target: None,
+                    };
+                    self.client
+                        .supply_credentials(&creds)
+                        .map_err(|e| to_py(&e))?;
+                    while let Some(b) = self.client.poll_transmit() {
+                        self.out.extend_from_slice(&b);
+                    }
+                }
+                Event::Connected(info) => {
+                    self.name = info.name.clone();
+                    self.events
+                        .push_back(Ev::Connected(info.width, info.height, info.name));
+                }
+                Event::FramebufferUpdated { damage } => self.events.push_back(Ev::Update(
+                    damage
+                        .iter()
+                        .map(|r| (r.x, r.y, r.width, r.height))
+                        .collect(),
+                )),
+                Event::Resized { width, height } => {
+                    self.events.push_back(Ev::Resized(width, height));
+                }
+                Event::Bell => self.events.push_back(Ev::Bell),
+                Event::DesktopName(n) => {
+                    self.name = n.clone();
+                    self.events.push_back(Ev::Name(n));
+                }
+                Event::ClipboardText(t) => self.events.push_back(Ev::Clipboard(t)),
+                Event::Clipboard(ClipboardEvent::Provide(data)) => {
+                    if let Some(t) = data.text {
+                        self.events.push_back(Ev::Clipboard(t));
+                    }
+                }
+                Event::Disconnected { reason } => self.events.push_back(Ev::Disconnected(reason)),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn run(&mut self) -> PyResult<()> {
+        loop {
+            let r = self.client.handle_input(&self.inbuf, &mut self.fb);
+            let n = match r {
+                Ok(n) => n,
+                Err(e) => {
+                    // Queue the Disconnected event (and anything before it) first.
+                    self.drain()?;
+                    return Err(to_py(&e));
+                }
+            };
+            self.inbuf.drain(..n);
+            // Credentials may unblock input held back, so go round again after supplying.
+            let waiting = self.client.bytes_needed();
+            self.drain()?;
+            if n == 0 && (self.inbuf.is_empty() || self.client.bytes_needed() == waiting) {
+                return Ok(());
+            }
+            if self.inbuf.is_empty() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn act<T>(&mut self, r: Result<T, rfb_core::Error>) -> PyResult<T> {
+        let v = r.map_err(|e| to_py(&e))?;
+        self.drain()?;
+        Ok(v)
+    }
+}
+
+#[pymethods]
+impl Session {
+    /// A session at the start of the handshake. `password` (and `username`, for security
+    /// types that need one) are supplied when the server asks. `encodings` names the pixel
+    /// encodings to offer, best first ("raw", "copyrect", "zrle", "tight", ...); the default
+    /// offers every lossless encoding. `shared` leaves other viewers connected.
+    #[new]
+    #[pyo3(signature = (password = None, username = None, shared = true, encodings = None, continuous_updates = false))]
+    fn new(
+        password: Option<String>,
+        username: Option<String>,
+        shared: bool,
+        encodings: Option<Vec<String>>,
+        continuous_updates: bool,
+    ) -> PyResult<Self> {
+        let mut config = Config {
+            shared,
+            continuous_updates,
+            ..Config::default()
+        };
+        if let Some(names) = encodings {
+            let mut pixel = Vec::new();
+            for n in &names {
+                let e = Encoding::from_name(&n.to_ascii_lowercase())
+                    .ok_or_else(|| PyValueError::new_err(format!("unknown encoding {n:?}")))?;
+                pixel.push(e);
+            }
+            config.encodings = Config::encodings_with_pseudo(&pixel);
+        }
+        Ok(Self {
+            client: Client::new(config, Duration::ZERO, Box::new(OsRng)),
+            fb: Framebuffer::new(0, 0),
+            inbuf: Vec::new(),
+            out: Vec::new(),
+            events: VecDeque::new(),
+            username,
+            password,
+            name: String::new(),
+        })
+    }
+
+    /// Feeds bytes received from the server. Raises an `rfb.Error` subclass on failure
+    /// (`AuthError`, `RefusedError`, `ProtocolError`, ...).
+    fn feed(&mut self, data: &[u8]) -> PyResult<()> {
+        self.inbuf.extend_from_slice(data);
+        self.run()
+    }
+
+    /// Tells the session the server closed the connection. Raises `ProtocolError` if that
+    /// happened in the middle of a message or the handshake.
+    fn eof(&mut self) -> PyResult<()> {
+        let held = self.inbuf.len();
+        let r = self.client.handle_eof(held);
+        self.act(r)
+    }
+
+    /// Takes the bytes to send to the server (b"" when none).
+    fn data_to_send<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let b = PyBytes::new(py, &self.out);
+        self.out.clear();
+        b
+    }
+
+    /// The next event as `(kind, payload)`, or None.
+    fn next_event(&mut self, py: Python<'_>) -> PyResult<Option<(&'static str, Py<PyAny>)>> {
+        let Some(e) = self.events.pop_front() else {
+            return Ok(None);
+        };
+        Ok(Some(match e {
+            Ev::Connected(w, h, n) => ("connected", (w, h, n).into_py_any(py)?),
+            Ev::Update(r) => ("update", r.into_py_any(py)?),
+            Ev::Resized(w, h) => ("resized", (w, h).into_py_any(py)?),
+            Ev::Bell => ("bell", py.None()),
+            Ev::Name(n) => ("name", n.into_py_any(py)?),
+            Ev::Clipboard(t) => ("clipboard", t.into_py_any(py)?),
+            Ev::Disconnected(r) => ("disconnected", r.into_py_any(py)?),
+        }))
+    }
+
+    /// True between the handshake and a failure.
+    #[getter]
+    fn connected(&self) -> bool {
+        self.client.is_connected()
+    }
+
+    /// Framebuffer width (0 before the handshake).
+    #[getter]
+    fn width(&self) -> u16 {
+        self.fb.width()
+    }
+
+    /// Framebuffer height (0 before the handshake).
+    #[getter]
+    fn height(&self) -> u16 {
+        self.fb.height()
+    }
+
+    /// The desktop name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// An immutable copy of the framebuffer as it is now.
+    fn screenshot(&self) -> Screenshot {
+        Screenshot::new(
+            u32::from(self.fb.width()),
+            u32::from(self.fb.height()),
+            self.fb.data().to_vec(),
+        )
+    }
+
+    /// Sends a key press (`down=True`) or release for an X keysym.
+    fn send_key(&mut self, keysym: u32, down: bool) -> PyResult<()> {
+        let r = self.client.send_key(keysym, down);
+        self.act(r)
+    }
+
+    /// Types `text` as keysym presses and releases (Shift where a character needs it).
+    /// Returns how many characters were skipped because they have no keysym.
+    fn type_text(&mut self, text: &str) -> PyResult<usize> {
+        let r = self.client.type_text(text, &rfb_keysym::keysym_from_char);
+        self.act(r)
+    }
+
+    /// Moves the pointer to (x, y) with `buttons` held (bit 0 left, 1 middle, 2 right, 3/4
+    /// wheel up/down).
+    fn send_pointer(&mut self, x: u16, y: u16, buttons: u16) -> PyResult<()> {
+        let r = self.client.send_pointer_buttons(buttons, x, y);
+        self.act(r)
+    }
+
+    /// Sets the server's clipboard to `text`.
+    fn send_clipboard_text(&mut self, text: &str) -> PyResult<()> {
+        let r = self.client.send_clipboard_text(text);
+        self.act(r)
+    }
+
+    /// Requests an update of a rectangle (default: the whole screen). A non-incremental
+    /// request is always answered; an incremental one when something changed.
+    #[pyo3(signature = (incremental = false, x = 0, y = 0, width = None, height = None))]
+    fn request_update(
+        &mut self,
+        incremental: bool,
+        x: u16,
+        y: u16,
+        width: Option<u16>,
+        height: Option<u16>,
+    ) -> PyResult<()> {
+        let w = width.unwrap_or_else(|| self.fb.width().saturating_sub(x));
+        let h = height.unwrap_or_else(|| self.fb.height().saturating_sub(y));
+        let r = self
+            .client
+            .request_update(incremental, Rect::new(x, y, w, h));
+        self.act(r)
+    }
+}
