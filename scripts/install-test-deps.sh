@@ -34,6 +34,8 @@ APT_PACKAGES=(
   x11proto-dev
   # Clipboard tests (issue 7): xclip sets and reads the X CLIPBOARD/PRIMARY selections.
   xclip
+  # Tight security (issue 11, cli/tests/tight.rs): TightVNC's Xtightvnc offers type 16.
+  tightvncserver
   # --- Later issues: add packages from the default bookworm suite here, one commented group
   # --- per issue. Packages from another suite (QEMU from bookworm-backports, gotcha G1) and
   # --- pip/npm/cargo tools get their own timed step below instead.

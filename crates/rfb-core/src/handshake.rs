@@ -296,9 +296,12 @@ impl Client {
                 limit: u64::from(limits.max_string),
             });
         }
-        let total = hdr + name_len as usize;
-        let Some(name) = input.get(hdr..total) else {
-            self.needed = total;
+        let name_end = hdr + name_len as usize;
+        let Some(name) = input.get(hdr..name_end) else {
+            self.needed = name_end;
+            return Ok(None);
+        };
+        let Some(total) = self.tight_init_len(input, name_end)? else {
             return Ok(None);
         };
         self.check_size("ServerInit", w, h)?;
@@ -348,6 +351,41 @@ impl Client {
             let mut b = Vec::new();
             msg::framebuffer_update_request(&mut b, false, Rect::new(0, 0, w, h));
             self.queue(&b);
+        }
+        Ok(Some(total))
+    }
+
+    /// Where ServerInit ends: after the name, or, when Tight security was chosen, after the
+    /// interaction capability lists that follow it (`U16` server-message, client-message and
+    /// encoding counts, `U16` padding, then 16 bytes per capability; skipped, since nothing
+    /// here uses them). `None` when more bytes are needed.
+    ///
+    /// Spec: <https://github.com/rfbproto/rfbproto/blob/master/rfbproto.rst#serverinit>
+    fn tight_init_len(&mut self, input: &[u8], name_end: usize) -> Result<Option<usize>, Error> {
+        if self.chosen != Some(SecurityType::Tight) {
+            return Ok(Some(name_end));
+        }
+        let Some(h) = input.get(name_end..name_end + 8) else {
+            self.needed = name_end + 8;
+            return Ok(None);
+        };
+        let count = |i: usize| usize::from(u16::from_be_bytes([h[i], h[i + 1]]));
+        let caps = count(0) + count(2) + count(4);
+        // At most 3 × 65535 capabilities (3 MiB); bounded by the string limit like the name.
+        let len = caps * crate::security::CAPABILITY_LEN;
+        let max = self.config.limits.max_string as usize;
+        if len > max {
+            return Err(Error::LimitExceeded {
+                message: "ServerInit",
+                field: "tight-capabilities",
+                value: len as u64,
+                limit: max as u64,
+            });
+        }
+        let total = name_end + 8 + len;
+        if input.len() < total {
+            self.needed = total;
+            return Ok(None);
         }
         Ok(Some(total))
     }

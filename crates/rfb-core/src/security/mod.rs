@@ -8,12 +8,15 @@
 
 mod none;
 mod plain;
+mod tight;
 mod tls;
 mod vencrypt;
 mod vnc_auth;
 
 pub use none::NoneSecurity;
 pub use plain::{Plain, plain_message};
+pub(crate) use tight::CAPABILITY_LEN;
+pub use tight::TightSecurity;
 pub use tls::{TlsConnector, TlsKind};
 pub use vencrypt::{VeNCrypt, VeNCryptFactory, VeNCryptSubtype};
 pub use vnc_auth::{VncAuth, vnc_auth_response};
@@ -237,6 +240,7 @@ pub(crate) fn builtin(t: SecurityType) -> Option<Box<dyn SecurityHandler>> {
     match t {
         SecurityType::None => Some(Box::new(NoneSecurity)),
         SecurityType::VncAuth => Some(Box::new(VncAuth::default())),
+        SecurityType::Tight => Some(Box::new(TightSecurity::default())),
         _ => None,
     }
 }
