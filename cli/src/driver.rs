@@ -169,8 +169,8 @@ impl Session {
                 if need.username && self.auth.username.is_none() {
                     bail!("the server requires a user name (pass --username NAME)");
                 }
-                if need.target {
-                    bail!("the server asks for a target, which this command cannot supply");
+                if need.target && self.auth.target.is_none() {
+                    bail!("the server requires a target (pass --target NAME)");
                 }
                 let Some(pw) = self.auth.password.clone() else {
                     bail!("the server requires a password (pass --password-file FILE)");
@@ -179,7 +179,7 @@ impl Session {
                     .supply_credentials(&Credentials {
                         username: need.username.then(|| self.auth.username.clone()).flatten(),
                         password: Some(pw),
-                        ..Default::default()
+                        target: need.target.then(|| self.auth.target.clone()).flatten(),
                     })
                     .map_err(describe)?;
                 // Bytes that arrived before the credentials were supplied are still in inbuf.

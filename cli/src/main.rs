@@ -37,6 +37,9 @@ pub(crate) struct Common {
     /// User name for security types that need one (VeNCrypt Plain, X509Plain).
     #[arg(long, value_name = "NAME")]
     username: Option<String>,
+    /// Target system for xvp authentication (security type 22).
+    #[arg(long, value_name = "NAME")]
+    target: Option<String>,
     /// Security types to accept, in preference order: names or numbers, comma-separated
     /// (e.g. `x509plain,x509vnc,vncauth`; VeNCrypt subtypes by name or number ≥ 256).
     #[arg(long, value_name = "LIST")]
@@ -76,6 +79,7 @@ impl Common {
     pub(crate) fn auth(&self) -> anyhow::Result<security::Auth> {
         security::Auth::new(
             self.username.clone(),
+            self.target.clone(),
             self.password()?,
             self.security.as_deref(),
             self.ca_file.as_deref(),

@@ -97,6 +97,7 @@ impl TimeProvider for SystemClock {
 #[derive(Clone, Default)]
 pub(crate) struct Auth {
     pub(crate) username: Option<String>,
+    pub(crate) target: Option<String>,
     pub(crate) password: Option<String>,
     list: Option<SecurityList>,
     verify: Option<Verify>,
@@ -106,6 +107,7 @@ impl Auth {
     /// Reads files named by the options (the CA file is parsed now, so a bad one fails early).
     pub(crate) fn new(
         username: Option<String>,
+        target: Option<String>,
         password: Option<String>,
         security: Option<&str>,
         ca_file: Option<&Path>,
@@ -128,6 +130,7 @@ impl Auth {
         };
         Ok(Self {
             username,
+            target,
             password,
             list,
             verify,

@@ -12,6 +12,7 @@ mod tight;
 mod tls;
 mod vencrypt;
 mod vnc_auth;
+mod xvp;
 
 pub use none::NoneSecurity;
 pub use plain::{Plain, plain_message};
@@ -20,6 +21,7 @@ pub use tight::TightSecurity;
 pub use tls::{TlsConnector, TlsKind};
 pub use vencrypt::{VeNCrypt, VeNCryptFactory, VeNCryptSubtype};
 pub use vnc_auth::{VncAuth, vnc_auth_response};
+pub use xvp::{Xvp, xvp_header};
 
 use std::collections::VecDeque;
 
@@ -241,6 +243,7 @@ pub(crate) fn builtin(t: SecurityType) -> Option<Box<dyn SecurityHandler>> {
         SecurityType::None => Some(Box::new(NoneSecurity)),
         SecurityType::VncAuth => Some(Box::new(VncAuth::default())),
         SecurityType::Tight => Some(Box::new(TightSecurity::default())),
+        SecurityType::Xvp => Some(Box::new(Xvp::default())),
         _ => None,
     }
 }
