@@ -36,6 +36,8 @@ APT_PACKAGES=(
   xclip
   # Tight security (issue 11, cli/tests/tight.rs): TightVNC's Xtightvnc offers type 16.
   tightvncserver
+  # C and Python bindings (issue 10): the C examples run under valgrind in bindings/c/tests.
+  valgrind
   # --- Later issues: add packages from the default bookworm suite here, one commented group
   # --- per issue. Packages from another suite (QEMU from bookworm-backports, gotcha G1) and
   # --- pip/npm/cargo tools get their own timed step below instead.
@@ -154,7 +156,10 @@ wasm_bindgen_cli() {
 # client, vncdotool, jwcrypto for JWT tokens we did not mint) and node packages (npm noVNC
 # core, playwright-core for Chromium). rfb_testkit::peer::{venv_bin, node_dir} find them.
 PEERS_DIR=target/peers
-PIP_PACKAGES=(websockify numpy websockets vncdotool jwcrypto redis)
+# maturin and pytest (issue 10): `cargo xtask test` step "bindings" pip-installs
+# ./bindings/python into this venv with maturin (no build isolation, so no download) and runs
+# its pytest suite; numpy and Pillow (from vncdotool) check the zero-copy screenshot view.
+PIP_PACKAGES=(websockify numpy websockets vncdotool jwcrypto redis maturin pytest)
 NPM_PACKAGES=(@novnc/novnc playwright-core)
 
 python_tools() {

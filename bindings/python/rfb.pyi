@@ -1,7 +1,6 @@
 """VNC (RFB) client on a Rust core: blocking and asyncio clients, immutable screenshots with a
 zero-copy buffer view, typing through keysyms, the decoders and the keysym tables."""
 
-from collections.abc import Buffer
 from os import PathLike
 from typing import Literal, Self
 
@@ -37,7 +36,7 @@ class WaitTimeout(Error):
 class StateError(Error):
     """The call is not valid in the current state (e.g. keys before the handshake finished)."""
 
-class Screenshot(Buffer):
+class Screenshot:
     """An immutable RGBA8 picture; ``bytes(img)`` is rows top to bottom, 4 bytes per pixel.
 
     Read-only buffer protocol (format "B"): ``numpy.frombuffer(img, numpy.uint8).reshape(

@@ -16,6 +16,7 @@ const STEPS: &[&str] = &[
     "generated",
     "wasm-core",
     "test",
+    "bindings",
     "fuzz-replay",
 ];
 
@@ -88,6 +89,13 @@ pub(crate) fn test(args: &[String]) -> Result<()> {
             }
             "dist" => crate::dist::dist(),
             "test" => cargo_test(extra).map(|c| counts = Some(c)),
+            "bindings" => bindings().map(|py| {
+                if let Some(c) = counts.as_mut() {
+                    c.passed += py.passed;
+                    c.failed += py.failed;
+                    c.ignored += py.ignored;
+                }
+            }),
             "fuzz-replay" => fuzz::replay(),
             _ => unreachable!("unknown step {step}"),
         };
@@ -120,6 +128,97 @@ pub(crate) fn test(args: &[String]) -> Result<()> {
         );
     }
     outcome
+}
+
+/// The C library and the Python package as users build them (issue 10). The C tests proper
+/// (`bindings/c/tests/c_api.rs`: Xvnc screenshots, typing, valgrind, header check) already ran
+/// in `test`; this builds `librfb` the documented way, compiles the example with the exact
+/// documented command, then installs the Python package into the peers' venv with pip (no
+/// build isolation: maturin is in the venv, so no download) and runs its pytest suite.
+fn bindings() -> Result<Counts> {
+    run_status(cargo().args(["build", "--release", "-p", "rfb-c"]))?;
+    let root = crate::workspace_root();
+    let example = std::env::temp_dir().join(format!("rfb-screenshot-{}", std::process::id()));
+    run_status(
+        std::process::Command::new("gcc")
+            .current_dir(&root)
+            .args([
+                "-Wall",
+                "-Werror",
+                "-Ibindings/c/include",
+                "bindings/c/examples/screenshot.c",
+                "-Ltarget/release",
+                "-lrfb",
+                "-o",
+            ])
+            .arg(&example),
+    )?;
+    let _ = std::fs::remove_file(&example);
+    let python = root.join("target/peers/venv/bin/python");
+    if !python.is_file() {
+        return Err(format!(
+            "{} is missing\n  fix: bash scripts/install-test-deps.sh",
+            python.display()
+        ));
+    }
+    // maturin (the build backend) is found on PATH: put the venv's bin first.
+    let path = std::env::join_paths(std::iter::once(root.join("target/peers/venv/bin")).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .map_err(|e| format!("PATH: {e}"))?;
+    run_status(
+        std::process::Command::new(&python)
+            .current_dir(&root)
+            .env("PATH", &path)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "--no-build-isolation",
+                "--force-reinstall",
+                "--no-deps",
+                "./bindings/python",
+            ]),
+    )?;
+    let mut pytest = std::process::Command::new(&python);
+    pytest.current_dir(root.join("bindings/python")).args([
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests",
+    ]);
+    let shown = show(&pytest);
+    let out = pytest
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    print!("{text}");
+    let mut counts = Counts::default();
+    // pytest's last line: "11 passed, 1 skipped in 3.41s".
+    if let Some(last) = text.lines().rev().find(|l| l.contains(" in ")) {
+        for part in last.split(',') {
+            let mut words = part.split_whitespace();
+            if let (Some(n), Some(label)) = (words.next(), words.next()) {
+                let n: u64 = n.trim_start_matches('=').parse().unwrap_or(0);
+                match label {
+                    "passed" => counts.passed += n,
+                    "failed" | "error" | "errors" => counts.failed += n,
+                    "skipped" => counts.ignored += n,
+                    _ => {}
+                }
+            }
+        }
+    }
+    if out.status.success() {
+        Ok(counts)
+    } else {
+        Err(format!("`{shown}` failed ({})", out.status))
+    }
 }
 
 fn secs(d: Duration) -> String {
