@@ -36,6 +36,8 @@ APT_PACKAGES=(
   xclip
   # Tight security (issue 11, cli/tests/tight.rs): TightVNC's Xtightvnc offers type 16.
   tightvncserver
+  # The CLI's default `anon-tls` feature (VeNCrypt TLSNone/TLSVnc/TLSPlain) links OpenSSL.
+  libssl-dev pkg-config
   # C and Python bindings (issue 10): the C examples run under valgrind in bindings/c/tests.
   valgrind
   # --- Later issues: add packages from the default bookworm suite here, one commented group

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use anyhow::{Context, bail};
-use rfb_core::security::{SecurityType, VeNCryptFactory, VeNCryptSubtype};
-use rfb_core::{Client, Config};
+use rfb_core::security::{
+    SecurityType, TlsConnector, TlsKind, Transform, VeNCryptFactory, VeNCryptSubtype,
+};
+use rfb_core::{Client, Config, Error as RfbError};
 use rfb_tls::{RustlsConnector, TimeProvider, TlsSettings, UnixTime, Verify};
 
 /// Subtypes tried when VeNCrypt is accepted without a subtype list: every TLS subtype this
@@ -17,6 +19,10 @@ const DEFAULT_SUBTYPES: &[VeNCryptSubtype] = &[
     VeNCryptSubtype::X509Plain,
     VeNCryptSubtype::X509Vnc,
     VeNCryptSubtype::X509None,
+    // Anonymous TLS (built with `anon-tls`) hides traffic from eavesdroppers but not from a
+    // man in the middle, so TLSPlain (a password inside it) is used only when named.
+    VeNCryptSubtype::TlsVnc,
+    VeNCryptSubtype::TlsNone,
     VeNCryptSubtype::VncAuth,
     VeNCryptSubtype::None,
 ];
@@ -163,12 +169,46 @@ impl Auth {
             verify: self.verify.clone().unwrap_or(Verify::AskUser),
             time: Arc::new(SystemClock),
         };
-        let tls = RustlsConnector::new(settings).context("TLS settings")?;
+        let x509 = RustlsConnector::new(settings).context("TLS settings")?;
+        let tls = Connectors {
+            x509,
+            #[cfg(feature = "anon-tls")]
+            anon: rfb_tls::AnonTlsConnector,
+        };
         client.register_security(Arc::new(VeNCryptFactory::new(
             subtypes,
             Some(Arc::new(tls)),
         )));
         Ok(())
+    }
+}
+
+/// rustls for X.509 subtypes, OpenSSL (when built with `anon-tls`) for anonymous ones.
+struct Connectors {
+    x509: RustlsConnector,
+    #[cfg(feature = "anon-tls")]
+    anon: rfb_tls::AnonTlsConnector,
+}
+
+impl TlsConnector for Connectors {
+    fn supports(&self, kind: TlsKind) -> bool {
+        #[cfg(feature = "anon-tls")]
+        if self.anon.supports(kind) {
+            return true;
+        }
+        self.x509.supports(kind)
+    }
+
+    fn connect(
+        &self,
+        kind: TlsKind,
+        to_server: &mut Vec<u8>,
+    ) -> Result<Box<dyn Transform>, RfbError> {
+        #[cfg(feature = "anon-tls")]
+        if kind == TlsKind::Anonymous {
+            return self.anon.connect(kind, to_server);
+        }
+        self.x509.connect(kind, to_server)
     }
 }
 

@@ -325,3 +325,54 @@ fn tls_required_refuses_a_server_without_tls() {
     ]);
     fails_with(&o, "no common VeNCrypt subtype");
 }
+
+/// Anonymous TLS subtypes (TLS 1.2 AECDH through OpenSSL, feature `anon-tls`, on by default).
+#[cfg(feature = "anon-tls")]
+#[test]
+fn anonymous_tls_subtypes() {
+    let pki = Pki::new(tmp("anon"), "rfb test CA");
+    let Some(x) = server("TLSPlain,TLSVnc,TLSNone", &pki) else {
+        return;
+    };
+    let plain_pw = password_file(&pki.dir, PLAIN_PW);
+    let vnc_pw = password_file(&pki.dir, VNC_PW);
+    for (sub, pw) in [
+        ("tlsplain", &plain_pw),
+        ("tlsvnc", &vnc_pw),
+        ("tlsnone", &vnc_pw),
+    ] {
+        let out = ok(&rfb(&[
+            "info",
+            &x.addr(),
+            "--security",
+            sub,
+            "--username",
+            PLAIN_USER,
+            "--password-file",
+            pw,
+        ]));
+        assert!(out.contains("security used: vencrypt(19)"), "{sub}: {out}");
+    }
+    // The default list takes TLSVnc here (TLSPlain only when named).
+    ok(&rfb(&["info", &x.addr(), "--password-file", &vnc_pw]));
+    let o = rfb(&[
+        "info",
+        &x.addr(),
+        "--security",
+        "tlsvnc",
+        "--password-file",
+        &password_file(&pki.dir, "wrongpw9"),
+    ]);
+    fails_with(&o, "authentication failed");
+    // A screenshot streams through the anonymous channel.
+    let png = pki.dir.join("anon.png");
+    ok(&rfb(&[
+        "screenshot",
+        &x.addr(),
+        png.to_str().unwrap(),
+        "--security",
+        "tlsnone",
+    ]));
+    let got = Image::read_png(&png).unwrap();
+    assert_eq!(got.diff_count(&x.xwd_root()), 0);
+}

@@ -34,6 +34,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "anon-openssl")]
+mod anon;
 mod fingerprint;
 mod transform;
 mod verify;
@@ -46,6 +48,8 @@ use rustls::ClientConfig;
 use rustls::client::UnbufferedClientConnection;
 use rustls::pki_types::{CertificateDer, ServerName};
 
+#[cfg(feature = "anon-openssl")]
+pub use anon::AnonTlsConnector;
 pub use fingerprint::{format_fingerprint, parse_fingerprint, sha256_fingerprint};
 pub use rustls::pki_types::UnixTime;
 pub use rustls::time_provider::TimeProvider;
