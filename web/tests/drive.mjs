@@ -14,6 +14,7 @@
 //   {op:'resize', width, height}           set the page's viewport size
 //   {op:'screenshot', out}                 full-page PNG (an artifact for people)
 //   {op:'element', selector, out}          PNG screenshot of one element
+//   {op:'click', selector}                 click an element (a button of the app)
 //   {op:'click', selector}                 click an element of the page (the app's tests)
 //   {op:'fill', selector, value}           type a value into an input or textarea
 //   {op:'select', selector, value}         choose an <option>
@@ -75,6 +76,9 @@ try {
         break;
       case 'screenshot':
         await page.screenshot({ path: s.out });
+        break;
+      case 'click':
+        await page.locator(s.selector).click({ timeout: s.timeout || 20000 });
         break;
       case 'element':
         await page.locator(s.selector).screenshot({ path: s.out });

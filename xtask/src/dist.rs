@@ -101,22 +101,30 @@ pub(crate) fn dist() -> Result<()> {
             ));
         }
     }
-    run_status(cargo().args([
-        "build",
-        "-p",
-        "rfb-web",
-        "--release",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--target-dir",
-        "target/wasm",
-    ]))
+    // Its own target directory (under CARGO_TARGET_DIR when that is set, so clones share it).
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("wasm");
+    run_status(
+        cargo()
+            .args([
+                "build",
+                "-p",
+                "rfb-web",
+                "--release",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--target-dir",
+            ])
+            .arg(&target_dir),
+    )
     .map_err(|e| format!("{e}\n  fix: rustup target add wasm32-unknown-unknown"))?;
 
     let dist = root.join("web/dist");
     let _ = std::fs::remove_dir_all(&dist);
     let pkg = dist.join("pkg");
-    let wasm = root.join("target/wasm/wasm32-unknown-unknown/release/rfb_web.wasm");
+    let wasm = target_dir.join("wasm32-unknown-unknown/release/rfb_web.wasm");
     let mut bindgen = Command::new("wasm-bindgen");
     bindgen
         .args(["--target", "web", "--no-typescript", "--out-dir"])
