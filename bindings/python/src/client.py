@@ -112,6 +112,11 @@ class _Base:
         """The desktop name."""
         return self._s.name
 
+    def live_view(self):
+        """A live ``rfb.LiveView`` of the framebuffer (current pixels on each access); it
+        raises ``StateError`` after a resize. Use ``screenshot()`` for a stable picture."""
+        return self._s.live_view()
+
     @property
     def session(self):
         """The underlying ``rfb.Session``."""

@@ -49,6 +49,7 @@ fn rfb_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     keysym::register(m)?;
     m.add_class::<session::Session>()?;
     m.add_class::<screenshot::Screenshot>()?;
+    m.add_class::<session::LiveView>()?;
     m.add_class::<decoder::Decoder>()?;
 
     let py = m.py();

@@ -62,6 +62,8 @@ pub(crate) struct Session {
     username: Option<String>,
     password: Option<String>,
     name: String,
+    /// Counts framebuffer size changes; a `LiveView` is valid only for the one it saw.
+    generation: u64,
 }
 
 impl Session {
@@ -95,6 +97,7 @@ impl Session {
                     }
                 }
                 Event::Connected(info) => {
+                    self.generation += 1;
                     self.name = info.name.clone();
                     self.events
                         .push_back(Ev::Connected(info.width, info.height, info.name));
@@ -106,6 +109,7 @@ impl Session {
                         .collect(),
                 )),
                 Event::Resized { width, height } => {
+                    self.generation += 1;
                     self.events.push_back(Ev::Resized(width, height));
                 }
                 Event::Bell => self.events.push_back(Ev::Bell),
@@ -195,6 +199,7 @@ impl Session {
             username,
             password,
             name: String::new(),
+            generation: 0,
         })
     }
 
@@ -269,6 +274,16 @@ impl Session {
         )
     }
 
+    /// A live view of the framebuffer: it reads the current pixels on every access and
+    /// raises `StateError` once the framebuffer has been resized (take a new view then).
+    fn live_view(slf: Bound<'_, Self>) -> LiveView {
+        let generation = slf.borrow().generation;
+        LiveView {
+            session: slf.unbind(),
+            generation,
+        }
+    }
+
     /// Sends a key press (`down=True`) or release for an X keysym.
     fn send_key(&mut self, keysym: u32, down: bool) -> PyResult<()> {
         let r = self.client.send_key(keysym, down);
@@ -312,5 +327,65 @@ impl Session {
             .client
             .request_update(incremental, Rect::new(x, y, w, h));
         self.act(r)
+    }
+}
+
+/// A live view of a `Session`'s framebuffer (`Client.live_view()`): `pixel()`, `bytes()`
+/// and `snapshot()` read the pixels as they are now. It does not survive a resize: after the
+/// server changes the framebuffer size every access raises `StateError`.
+#[pyclass(module = "rfb", unsendable)]
+pub(crate) struct LiveView {
+    session: Py<Session>,
+    generation: u64,
+}
+
+impl LiveView {
+    fn with<T>(&self, py: Python<'_>, f: impl FnOnce(&Session) -> PyResult<T>) -> PyResult<T> {
+        let s = self.session.bind(py).try_borrow()?;
+        if s.generation != self.generation {
+            return Err(crate::errors::StateError::new_err(format!(
+                "the framebuffer was resized to {}x{}; this live view is no longer valid, take a new one",
+                s.fb.width(),
+                s.fb.height()
+            )));
+        }
+        f(&s)
+    }
+}
+
+#[pymethods]
+impl LiveView {
+    /// True until the framebuffer is resized.
+    #[getter]
+    fn valid(&self, py: Python<'_>) -> bool {
+        self.with(py, |_| Ok(())).is_ok()
+    }
+
+    /// `(width, height)`.
+    #[getter]
+    fn size(&self, py: Python<'_>) -> PyResult<(u16, u16)> {
+        self.with(py, |s| Ok((s.fb.width(), s.fb.height())))
+    }
+
+    /// The pixel at (x, y) now, as `(r, g, b, a)`.
+    fn pixel(&self, py: Python<'_>, x: u16, y: u16) -> PyResult<(u8, u8, u8, u8)> {
+        self.with(py, |s| {
+            s.fb.pixel(x, y)
+                .map(|p| (p[0], p[1], p[2], p[3]))
+                .ok_or_else(|| {
+                    pyo3::exceptions::PyIndexError::new_err(format!(
+                        "({x}, {y}) is outside the picture"
+                    ))
+                })
+        })
+    }
+
+    /// An immutable copy of the pixels now.
+    fn snapshot(&self, py: Python<'_>) -> PyResult<Screenshot> {
+        self.with(py, |s| Ok(s.screenshot()))
+    }
+
+    fn __bytes__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        self.with(py, |s| Ok(PyBytes::new(py, s.fb.data())))
     }
 }

@@ -165,3 +165,28 @@ def test_session_protocol_errors_are_exceptions():
         s.feed(b"\0\0\0\0\x07go away")
     with pytest.raises(rfb.StateError):
         rfb.Session().send_key(0x61, True)
+
+
+def test_live_view_refuses_to_survive_a_resize(xvnc_factory):
+    x = xvnc_factory(width=320, height=240)
+    x.run("xsetroot", "-solid", "#336699")
+    with rfb.connect(x.addr) as c:
+        shot = c.screenshot()
+        view = c.live_view()
+        assert view.valid and view.size == (320, 240)
+        assert view.pixel(3, 3) == (0x33, 0x66, 0x99, 255)
+        x.run("xsetroot", "-solid", "#ffffff")
+        c.wait_for_change(timeout=20)
+        assert view.pixel(3, 3) == (255, 255, 255, 255)  # live: follows the screen
+        x.run("xrandr", "--fb", "400x300")
+        for _ in range(20):
+            if c.size == (400, 300):
+                break
+            c.wait_for_change(timeout=5)
+        assert c.size == (400, 300)
+        assert not view.valid
+        with pytest.raises(rfb.StateError, match="resized to 400x300"):
+            view.pixel(3, 3)
+        assert shot.size == (320, 240) and shot.pixel(3, 3) == (0x33, 0x66, 0x99, 255)
+        assert c.live_view().size == (400, 300)
+        assert c.screenshot().size == (400, 300)
