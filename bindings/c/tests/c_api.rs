@@ -180,9 +180,12 @@ fn c_screenshot_with_password_and_wrong_password() {
 
 #[test]
 fn c_connection_refused_is_an_error_message() {
-    let exe = compile("bindings/c/examples/screenshot.c", &std::env::temp_dir());
+    let dir = std::env::temp_dir().join(format!("rfb-c-refused-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = compile("bindings/c/examples/screenshot.c", &dir);
     let port = rfb_testkit::net::free_port().to_string();
     let out = run(&exe, &["127.0.0.1", &port, "/dev/null"], false);
+    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Connection refused"), "{err}");
