@@ -1,7 +1,7 @@
 //! The security handlers added for issue 11 from the first byte: VeNCrypt (subtype list, acks,
 //! Plain, an inner VNC auth inside a transform installed mid-stream), Tight security (tunnel
-//! and auth capability lists, the extended ServerInit) and xvp. The "TLS" is a XOR stand-in so
-//! the fuzzer reaches the code after the handshake; rustls has its own fuzzing.
+//! and auth capability lists, the extended ServerInit), xvp and MSLogonII. The "TLS" is a XOR
+//! stand-in so the fuzzer reaches the code after the handshake; rustls has its own fuzzing.
 #![no_main]
 
 use std::sync::Arc;
@@ -43,7 +43,12 @@ fuzz_target!(|data: &[u8]| {
     let Some((&split, rest)) = data.split_first() else { return };
     let (sizes, stream) = rest.split_at((usize::from(split) % 8).min(rest.len()));
     let config = Config {
-        security_types: vec![SecurityType::VeNCrypt, SecurityType::Tight, SecurityType::Xvp],
+        security_types: vec![
+            SecurityType::VeNCrypt,
+            SecurityType::Tight,
+            SecurityType::Xvp,
+            SecurityType::MsLogonII,
+        ],
         limits: rfb_core::Limits {
             max_pixels: 1 << 20,
             max_cut_text: 1 << 20,

@@ -6,6 +6,7 @@
 //! the server's bytes, writes replies, may ask the driver for credentials, and may finish by
 //! installing a [`Transform`] (TLS, RA2's AES-EAX) that wraps all later traffic both ways.
 
+mod mslogon2;
 mod none;
 mod plain;
 mod tight;
@@ -14,6 +15,7 @@ mod vencrypt;
 mod vnc_auth;
 mod xvp;
 
+pub use mslogon2::{MsLogonII, mod_pow, mslogon2_encrypt};
 pub use none::NoneSecurity;
 pub use plain::{Plain, plain_message};
 pub(crate) use tight::CAPABILITY_LEN;
@@ -244,6 +246,7 @@ pub(crate) fn builtin(t: SecurityType) -> Option<Box<dyn SecurityHandler>> {
         SecurityType::VncAuth => Some(Box::new(VncAuth::default())),
         SecurityType::Tight => Some(Box::new(TightSecurity::default())),
         SecurityType::Xvp => Some(Box::new(Xvp::default())),
+        SecurityType::MsLogonII => Some(Box::new(MsLogonII::default())),
         _ => None,
     }
 }
