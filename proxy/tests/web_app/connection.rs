@@ -168,16 +168,17 @@ fn reconnects_after_the_proxy_restarts() {
     };
     let dir = temp_dir("app-reconnect");
     let (proxy, port) = proxy_to(&x.addr(), &dist, &dir);
+    let marker = Marker::new();
     let steps = vec![
         goto(&app_url(
             port,
             "?autoconnect=1&reconnect=1&reconnect_delay=300",
         )),
         wait(CONNECTED),
-        wait("app.reconnecting === true"),
-        eval(STATUS),
+        marker.step(),
         wait("app.state === 'connected' && app.connectCount === 2"),
         eval(STATUS),
+        eval("app.status.history"),
     ];
     let mut proxy = Some(proxy);
     let args = [
@@ -187,10 +188,8 @@ fn reconnects_after_the_proxy_restarts() {
         x.addr(),
     ];
     let mut restarted = None;
-    // The test kit's own checks of the desktop connect too.
-    let before = accepted(&x);
     let out = drive_while(&node, &dir, steps, || {
-        if proxy.is_some() && accepted(&x) > before {
+        if proxy.is_some() && marker.hit() {
             // Connected once: the proxy goes away (its connections with it) and comes back.
             drop(proxy.take());
             std::thread::sleep(Duration::from_millis(1500));
@@ -199,15 +198,26 @@ fn reconnects_after_the_proxy_restarts() {
     });
     let ev = evals(&out);
     assert!(
-        ev[0].contains("Something went wrong, connection is closed")
-            && ev[0].contains("Reconnecting"),
-        "{out}"
-    );
-    assert!(
         ev[1].starts_with(r#"["Connected (unencrypted) to"#),
         "{out}"
     );
-    assert!(accepted(&x) >= before + 2);
+    // The banners in order: connected, closed and reconnecting, (retries), connected again.
+    let history = ev[2];
+    let closed = history
+        .find(r#"["Something went wrong, connection is closed: "#)
+        .unwrap_or_else(|| panic!("no closed banner: {history}"));
+    assert!(
+        history[closed..]
+            .split(']')
+            .next()
+            .unwrap()
+            .contains("Reconnecting"),
+        "{history}"
+    );
+    assert!(
+        history[closed..].contains(r#"["Connected (unencrypted) to"#),
+        "{history}"
+    );
 }
 
 /// Failures end in a clear error banner and the connect dialog: the VNC server is not there
@@ -320,27 +330,28 @@ fn server_gone_while_connected() {
     };
     let dir = temp_dir("app-server-gone");
     let (_proxy, port) = proxy_to(&x.addr(), &dist, &dir);
+    let marker = Marker::new();
     let steps = vec![
         goto(&app_url(port, "?autoconnect=1")),
         wait(CONNECTED),
+        marker.step(),
         wait("app.state === 'disconnected'"),
         eval(&format!(
             "[{STATUS}, !document.getElementById('connect_dialog').hidden, \
              app.lastDisconnect.clean, document.title]"
         )),
     ];
-    let before = accepted(&x);
     let mut server = Some(x);
     let out = drive_while(&node, &dir, steps, || {
-        if server.as_ref().is_some_and(|x| accepted(x) > before) {
+        if server.is_some() && marker.hit() {
             // Connected: the server goes away.
             drop(server.take());
         }
     });
     let ev = evals(&out);
     assert!(
-        ev[0].starts_with(r#"[["Something went wrong, connection is closed"#)
-            && ev[0].ends_with(r#""error"],true,false,"rfb"]"#),
+        ev[1].starts_with(r#"[["Something went wrong, connection is closed"#)
+            && ev[1].ends_with(r#""error"],true,false,"rfb"]"#),
         "{out}"
     );
 }
@@ -382,6 +393,52 @@ fn https_page_connects_over_wss() {
     assert!(
         ev[0].starts_with(r#"[["Connected (encrypted) to"#)
             && ev[0].ends_with(r#""ok"],true,true]"#),
+        "{out}"
+    );
+}
+
+/// `reconnect=1` retries a first attempt that fails too (as noVNC): the proxy the page points
+/// at starts only after the page has failed once.
+#[test]
+fn reconnect_retries_a_first_failure() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(x) = desktop(XvncOptions::new(W, H)) else {
+        return;
+    };
+    let dir = temp_dir("app-reconnect-first");
+    let (_page_server, port) = proxy_to(&x.addr(), &dist, &dir);
+    let late = free_port();
+    let marker = Marker::new();
+    let steps = vec![
+        goto(&app_url(
+            port,
+            &format!("?autoconnect=1&reconnect=1&reconnect_delay=300&port={late}"),
+        )),
+        wait("window.app && app.reconnecting === true"),
+        marker.step(),
+        wait(CONNECTED),
+        eval("app.status.history"),
+    ];
+    let args = [
+        "--web".to_string(),
+        dist.display().to_string(),
+        format!("127.0.0.1:{late}"),
+        x.addr(),
+    ];
+    let mut started = None;
+    let out = drive_while(&node, &dir, steps, || {
+        if started.is_none() && marker.hit() {
+            started = Some(start_proxy(&args, late, &dir.join("late-proxy.log")));
+        }
+    });
+    let history = evals(&out)[1];
+    assert!(
+        history.contains(r#"["Failed to connect to server: "#)
+            && history.contains(r#"Reconnecting…","warn"]"#)
+            && !history.contains("Something went wrong")
+            && history.ends_with(r#""ok"]]"#),
         "{out}"
     );
 }

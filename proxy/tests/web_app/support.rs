@@ -219,13 +219,32 @@ pub(crate) fn read_until(path: &Path, done: impl Fn(&[u8]) -> bool) -> Vec<u8> {
     }
 }
 
-/// Connections in the Xvnc log that got as far as the client's SetPixelFormat (which the
-/// client sends once it runs the session: its worker and wasm are loaded).
-pub(crate) fn accepted(x: &Xvnc) -> usize {
-    std::fs::read_to_string(x.dir().join("Xvnc.log"))
-        .unwrap_or_default()
-        .matches("Client pixel format")
-        .count()
+/// A signal from the page to the test: the page opens a WebSocket to this listener (the
+/// [`Marker::step`]) once it has reached a state, and [`Marker::hit`] sees the connection.
+/// Nothing on the server side tells exactly when the page has handled `connect`.
+pub(crate) struct Marker {
+    listener: std::net::TcpListener,
+}
+
+impl Marker {
+    pub(crate) fn new() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        Self { listener }
+    }
+
+    /// The step that sends the signal.
+    pub(crate) fn step(&self) -> String {
+        let port = self.listener.local_addr().unwrap().port();
+        eval(&format!(
+            "(() => {{ new WebSocket('ws://127.0.0.1:{port}/'); return true; }})()"
+        ))
+    }
+
+    /// True once the page has sent the signal.
+    pub(crate) fn hit(&self) -> bool {
+        self.listener.accept().is_ok()
+    }
 }
 
 /// Makes xclip own the CLIPBOARD with `text` (UTF8_STRING) until it loses it or is killed.

@@ -195,7 +195,8 @@ class App {
             this.failed(`${_('Authentication failed')}${why ? `: ${why}` : ''}`, false);
             return;
         }
-        const what = this.wasConnected || this.reconnecting
+        // Per attempt: a retry that cannot reach the server says so, not "closed".
+        const what = this.wasConnected
             ? _('Something went wrong, connection is closed') : _('Failed to connect to server');
         this.failed(reason ? `${what}: ${reason}` : what, true);
     }
@@ -204,7 +205,9 @@ class App {
     failed(message, retry) {
         log.error(message);
         $('disconnect_button').hidden = true;
-        if (retry && this.settings.get('reconnect') && (this.wasConnected || this.reconnecting)) {
+        // As noVNC: with `reconnect` on, a first attempt that fails is retried too (a server
+        // still starting); only a wrong password or the user's own disconnect stop it.
+        if (retry && this.settings.get('reconnect')) {
             const delay = this.settings.get('reconnect_delay');
             this.reconnecting = true;
             this.status.show(`${message}. ${_('Reconnecting…')}`, 'warn');

@@ -7,6 +7,8 @@ export class Status {
     constructor(el) {
         this._el = el;
         this._timer = null;
+        /** The last messages shown, oldest first, as [text, level] (for tests and the console). */
+        this.history = [];
         el.addEventListener('click', () => { el.hidden = true; });
     }
 
@@ -14,6 +16,8 @@ export class Status {
     show(text, level = 'normal') {
         clearTimeout(this._timer);
         const el = this._el;
+        this.history.push([text, level]);
+        if (this.history.length > 50) this.history.shift();
         el.textContent = text;
         el.className = `banner banner-${level}`;
         el.dataset.level = level;
