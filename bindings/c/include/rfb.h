@@ -67,7 +67,8 @@ typedef enum {
   RFB_EVENT_KIND_BELL = 5,
   // The desktop name changed to `text`.
   RFB_EVENT_KIND_DESKTOP_NAME = 6,
-  // The server's clipboard holds `text` (UTF-8).
+  // The server's clipboard holds `text` (UTF-8; legacy cut text or Extended Clipboard,
+  // which librfb requests when the server announces new text).
   RFB_EVENT_KIND_CLIPBOARD_TEXT = 7,
   // The connection ended; `text` = reason. Later calls return the error.
   RFB_EVENT_KIND_DISCONNECTED = 8,

@@ -4,7 +4,6 @@
 use std::ffi::{CString, c_char};
 use std::time::Duration;
 
-use rfb_core::clipboard::ClipboardEvent;
 use rfb_core::{Client, Config, Credentials, Event};
 use rfb_encodings::{Encoding, Framebuffer};
 
@@ -88,7 +87,8 @@ pub enum RfbEventKind {
     Bell = 5,
     /// The desktop name changed to `text`.
     DesktopName = 6,
-    /// The server's clipboard holds `text` (UTF-8).
+    /// The server's clipboard holds `text` (UTF-8; legacy cut text or Extended Clipboard,
+    /// which librfb requests when the server announces new text).
     ClipboardText = 7,
     /// The connection ended; `text` = reason. Later calls return the error.
     Disconnected = 8,
@@ -647,10 +647,6 @@ pub unsafe extern "C" fn rfb_client_poll_event(c: *mut RfbClient, out: *mut RfbE
                     Event::ClipboardText(t) => {
                         ev.kind = RfbEventKind::ClipboardText;
                         text = Some(t);
-                    }
-                    Event::Clipboard(ClipboardEvent::Provide(data)) if data.text.is_some() => {
-                        ev.kind = RfbEventKind::ClipboardText;
-                        text = data.text;
                     }
                     Event::Disconnected { reason } => {
                         ev.kind = RfbEventKind::Disconnected;

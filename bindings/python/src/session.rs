@@ -8,7 +8,6 @@ use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use rfb_core::clipboard::ClipboardEvent;
 use rfb_core::{Client, Config, Credentials, Event};
 use rfb_encodings::{Encoding, Framebuffer, Rect};
 
@@ -118,11 +117,8 @@ impl Session {
                     self.events.push_back(Ev::Name(n));
                 }
                 Event::ClipboardText(t) => self.events.push_back(Ev::Clipboard(t)),
-                Event::Clipboard(ClipboardEvent::Provide(data)) => {
-                    if let Some(t) = data.text {
-                        self.events.push_back(Ev::Clipboard(t));
-                    }
-                }
+                // Extended Clipboard text also arrives as `ClipboardText` (the core requests it
+                // on the server's notify), so the Provide itself adds nothing here.
                 Event::Disconnected { reason } => self.events.push_back(Ev::Disconnected(reason)),
                 _ => {}
             }

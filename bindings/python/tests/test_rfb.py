@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import time
 
 import numpy
 import pytest
@@ -190,3 +191,41 @@ def test_live_view_refuses_to_survive_a_resize(xvnc_factory):
         assert shot.size == (320, 240) and shot.pixel(3, 3) == (0x33, 0x66, 0x99, 255)
         assert c.live_view().size == (400, 300)
         assert c.screenshot().size == (400, 300)
+
+
+def test_clipboard_both_ways(xvnc_factory):
+    import subprocess
+    import shutil as sh
+    if sh.which("xclip") is None:
+        pytest.skip("xclip missing")
+    x = xvnc_factory(width=64, height=48)
+    text = "Grüße ✓ 日本\nline two"
+    with rfb.connect(x.addr) as c:
+        # Server to client: an X client takes the clipboard; Xvnc announces it, rfb fetches it.
+        owner = subprocess.Popen(["xclip", "-i", "-quiet", "-selection", "clipboard", "-t", "UTF8_STRING"],
+                                 env=x.env(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        owner.stdin.write(text.encode())
+        owner.stdin.close()
+        for _ in range(100):
+            if c.clipboard == text:
+                break
+            c.sync()
+        owner.kill()
+        owner.wait()
+        assert c.clipboard == text
+        # Client to server: Xvnc asks us for the data when an X client reads it, so keep the
+        # connection serviced (sync) while xclip waits.
+        c.set_clipboard("from rfb: ✓")
+        got = None
+        for _ in range(100):
+            reader = subprocess.Popen(["xclip", "-o", "-selection", "clipboard", "-t", "UTF8_STRING"],
+                                      env=x.env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 20
+            while reader.poll() is None:
+                assert time.monotonic() < deadline, "xclip -o did not finish"
+                c.sync()
+            got = reader.stdout.read().decode()
+            if got == "from rfb: ✓":
+                break
+        assert got == "from rfb: ✓"
