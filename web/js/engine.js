@@ -27,6 +27,7 @@ export class Engine {
         this._closed = false;
         this._pending = []; // bytes received while a frame is being painted
         this._snapshotTimer = null;
+        this._waitingSnapshots = [];
         this._video = new VideoContexts((id, rgba) => {
             if (this._closed) return;
             this._session.complete_video(id, rgba);
@@ -36,7 +37,7 @@ export class Engine {
 
     /** One message from rfb.js. */
     handle(m) {
-        if (this._closed && m.type !== 'snapshot' && m.type !== 'eof') {
+        if (this._closed && m.type !== 'snapshot' && m.type !== 'flush' && m.type !== 'eof') {
             return;
         }
         const s = this._session;
@@ -104,7 +105,13 @@ export class Engine {
                 s.xvp(m.op);
                 break;
             case 'snapshot':
-                this._sendSnapshot(m.id);
+            case 'flush':
+                // After everything received so far, including decodes still in flight.
+                if (this._session.idle()) {
+                    this._answer(m);
+                } else {
+                    this._waitingSnapshots.push(m);
+                }
                 return;
             case 'close':
                 this._close(null);
@@ -142,6 +149,9 @@ export class Engine {
             if (ev.type === 'disconnect') {
                 this._closed = true;
             }
+        }
+        if (this._waitingSnapshots.length && s.idle()) {
+            for (const m of this._waitingSnapshots.splice(0)) this._answer(m);
         }
         const damage = s.take_damage();
         if (damage.length) {
@@ -216,6 +226,15 @@ export class Engine {
             if (w > 0 && h > 0) {
                 this._ctx.putImageData(img, 0, 0, damage[i], damage[i + 1], w, h);
             }
+        }
+    }
+
+    /** Answers a `snapshot` (with the pixels) or a `flush` (just "done"). */
+    _answer(m) {
+        if (m.type === 'flush') {
+            this._post({ type: 'flushed', id: m.id });
+        } else {
+            this._sendSnapshot(m.id);
         }
     }
 

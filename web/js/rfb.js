@@ -109,7 +109,11 @@ export default class RFB extends EventTarget {
         if (this._usingWorker) {
             this._worker = new Worker(new URL('rfb-worker.js', assetBase), { type: 'module' });
             this._worker.onmessage = (e) => this._onEngine(e.data);
-            this._worker.onerror = (e) => this._fail(`worker failed: ${e.message || e}`);
+            this._worker.onerror = (e) => {
+                // A load failure is a bare Event with no message.
+                const what = e && e.message ? e.message : 'could not load rfb-worker.js';
+                this._fail(`worker failed: ${what}`);
+            };
             const offscreen = this._canvas.transferControlToOffscreen();
             this._worker.postMessage({ type: 'init', module: wasmModule, options: sessionOptions,
                                        canvas: offscreen }, [offscreen]);
@@ -303,6 +307,9 @@ export default class RFB extends EventTarget {
 
     getImageData() {
         if (!this._usingWorker) {
+            if (this._fbWidth === 0 || this._fbHeight === 0) {
+                return new ImageData(1, 1);
+            }
             return this._canvas.getContext('2d').getImageData(0, 0, this._fbWidth,
                                                               this._fbHeight);
         }
@@ -334,13 +341,22 @@ export default class RFB extends EventTarget {
      * refreshes what getImageData()/toDataURL() return in worker mode.
      */
     snapshot() {
-        if (!this._usingWorker) {
-            return Promise.resolve(this.getImageData());
-        }
         const id = this._nextSnapshot++;
         return new Promise((resolve) => {
             this._snapshots.set(id, resolve);
             this._toEngine({ type: 'snapshot', id });
+        });
+    }
+
+    /**
+     * Ours: resolves once everything received so far is decoded and painted (a round trip
+     * to the engine without copying pixels; for benchmarks and tests).
+     */
+    flush() {
+        const id = this._nextSnapshot++;
+        return new Promise((resolve) => {
+            this._snapshots.set(id, resolve);
+            this._toEngine({ type: 'flush', id });
         });
     }
 
@@ -487,6 +503,12 @@ export default class RFB extends EventTarget {
                     resolve(snap ? new ImageData(new Uint8ClampedArray(snap.data), snap.width,
                                                  snap.height) : null);
                 }
+                break;
+            }
+            case 'flushed': {
+                const resolve = this._snapshots.get(m.id);
+                this._snapshots.delete(m.id);
+                if (resolve) resolve();
                 break;
             }
             case 'update':
