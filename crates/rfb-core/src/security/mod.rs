@@ -6,6 +6,7 @@
 //! the server's bytes, writes replies, may ask the driver for credentials, and may finish by
 //! installing a [`Transform`] (TLS, RA2's AES-EAX) that wraps all later traffic both ways.
 
+mod ard;
 mod mslogon2;
 mod none;
 mod plain;
@@ -15,6 +16,7 @@ mod vencrypt;
 mod vnc_auth;
 mod xvp;
 
+pub use ard::{AppleArd, ard_encrypt};
 pub use mslogon2::{MsLogonII, mod_pow, mslogon2_encrypt};
 pub use none::NoneSecurity;
 pub use plain::{Plain, plain_message};
@@ -247,6 +249,7 @@ pub(crate) fn builtin(t: SecurityType) -> Option<Box<dyn SecurityHandler>> {
         SecurityType::Tight => Some(Box::new(TightSecurity::default())),
         SecurityType::Xvp => Some(Box::new(Xvp::default())),
         SecurityType::MsLogonII => Some(Box::new(MsLogonII::default())),
+        SecurityType::AppleArd => Some(Box::new(AppleArd::default())),
         _ => None,
     }
 }

@@ -9,8 +9,8 @@
 //! lists, which the handshake skips (see `handshake.rs`).
 
 use super::{
-    Credentials, NoneSecurity, Plain, SecurityContext, SecurityHandler, SecurityStep,
-    SecurityType, VncAuth,
+    Credentials, NoneSecurity, Plain, SecurityContext, SecurityHandler, SecurityStep, SecurityType,
+    VncAuth,
 };
 use crate::error::Error;
 
@@ -142,7 +142,9 @@ impl TightSecurity {
         cx: &mut SecurityContext<'_>,
     ) -> Result<SecurityStep, Error> {
         let Some(h) = self.inner.as_mut() else {
-            return Err(Error::ApiMisuse("Tight security has no inner authentication"));
+            return Err(Error::ApiMisuse(
+                "Tight security has no inner authentication",
+            ));
         };
         let step = if self.inner_started {
             h.handle_input(input, cx)?
@@ -207,7 +209,8 @@ impl TightSecurity {
                                     .into(),
                             ));
                         }
-                        cx.to_server.extend_from_slice(&NO_TUNNEL.code.to_be_bytes());
+                        cx.to_server
+                            .extend_from_slice(&NO_TUNNEL.code.to_be_bytes());
                     }
                     pos += used;
                     self.phase = Phase::Auth;
@@ -229,7 +232,9 @@ impl TightSecurity {
                     } else {
                         // The server's order is its preference.
                         let found = list.chunks_exact(CAPABILITY_LEN).find_map(|raw| {
-                            AUTH.iter().find(|(c, _)| c.matches(raw)).map(|&(c, i)| (c, i))
+                            AUTH.iter()
+                                .find(|(c, _)| c.matches(raw))
+                                .map(|&(c, i)| (c, i))
                         });
                         let Some((cap, inner)) = found else {
                             return Err(Error::Unsupported(
