@@ -999,3 +999,96 @@ fn type_text_pastes_as_keystrokes() {
         assert_eq!(String::from_utf8_lossy(&got), text, "{mode}");
     }
 }
+
+/// Touch: a one-finger tap is a left click and a two-finger tap a right click on the server
+/// (rfb-input's gestures through the page), seen by an xterm with mouse reporting.
+#[test]
+fn touch_taps_click_on_the_server() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(x) = Xvnc::start_or_skip(XvncOptions::new(W, H)) else {
+        return;
+    };
+    x.set_root_solid("#336699");
+    let dir = temp_dir("web-touch");
+    let (_proxy, port) = proxy_for(&x, &dist, &dir);
+    for (mode, flag) in MODES {
+        let out = dir.join(format!("touch-{mode}.bin"));
+        xterm_running(
+            &x,
+            &format!(
+                "stty raw -echo; printf '\\033[?1000h'; exec cat > '{}'",
+                out.display()
+            ),
+        );
+        let steps = vec![
+            goto(&lite_url(port, &format!("&worker={flag}"))),
+            wait(CONNECTED),
+            op("touch", r#""x":60,"y":40"#),
+            op("sleep", r#""ms":400"#),
+            op("touch", r#""points":[[60,40],[80,40]]"#),
+            op("sleep", r#""ms":400"#),
+        ];
+        drive(&node, &dir, &steps);
+        let got = read_until(&out, |d| d.len() >= 6 * 4);
+        let reports: Vec<u8> = got
+            .chunks(6)
+            .filter(|c| c.len() == 6 && c.starts_with(b"\x1b[M"))
+            .map(|c| c[3] - 32)
+            .collect();
+        assert_eq!(
+            reports,
+            [0, 3, 2, 3],
+            "{mode}: left click, right click {got:?}"
+        );
+    }
+}
+
+/// The server's cursor (Cursor pseudo-encoding) becomes the canvas's CSS cursor, and the dot
+/// cursor replaces an invisible one when showDotCursor is on.
+#[test]
+fn server_cursor_is_the_local_cursor() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(x) = Xvnc::start_or_skip(XvncOptions::new(W, H)) else {
+        return;
+    };
+    x.set_root_solid("#336699");
+    // A visible root cursor (the cursor font's arrow), which Xvnc sends as a Cursor rectangle.
+    x.run("xsetroot", &["-cursor_name", "left_ptr"]);
+    let dir = temp_dir("web-cursor");
+    let (_proxy, port) = proxy_for(&x, &dist, &dir);
+    for (mode, flag) in MODES {
+        let steps = vec![
+            goto(&lite_url(port, &format!("&worker={flag}"))),
+            wait(CONNECTED),
+            // Xvnc sends an empty cursor until the client has moved the pointer.
+            op("mouse", r#""action":"move","x":100,"y":100"#),
+            op("mouse", r#""action":"move","x":120,"y":110"#),
+            wait(
+                "document.querySelector('#screen canvas').style.cursor.startsWith('url(\"data:image/png')",
+            ),
+            eval("rfb._cursor.width > 0 && rfb._cursor.height > 0"),
+        ];
+        let out = drive(&node, &dir, &steps);
+        assert!(out.contains("ok eval true"), "{mode}: {out}");
+    }
+    // An invisible cursor (xsetroot with an empty bitmap) shows the dot when asked.
+    x.hide_pointer();
+    let steps = vec![
+        goto(&lite_url(port, "")),
+        wait(CONNECTED),
+        eval("rfb.showDotCursor = true, 1"),
+        wait("rfb._cursor && !rfb._cursor.rgba.some((v, i) => i % 4 === 3 && v !== 0)"),
+        eval("rfb.showDotCursor = true, document.querySelector('#screen canvas').style.cursor"),
+    ];
+    let out = drive(&node, &dir, &steps);
+    let css = out
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("ok eval \"url("))
+        .unwrap_or("");
+    assert!(css.contains(" 1 1,"), "the dot's hotspot (1,1): {out}");
+}

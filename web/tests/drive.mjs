@@ -8,6 +8,7 @@
 //   {op:'snapshot', out}                   rfb.snapshot() raw RGBA + `ok snapshot W H`
 //   {op:'keys', events:[{type,key,code,text?,location?,modifiers?}]}  CDP key events
 //   {op:'insertText', text}                CDP Input.insertText (IME commit / virtual keyboard)
+//   {op:'touch', x, y | points:[[x,y],..], hold?}  a tap with one or more fingers (CDP)
 //   {op:'type', text}                      page.keyboard.type (US layout)
 //   {op:'mouse', action, x?, y?, button?, dx?, dy?}  move/down/up/click/wheel at canvas coords
 //   {op:'sleep', ms}
@@ -108,6 +109,15 @@ try {
           });
         }
         break;
+      case 'touch': {
+        // One-finger tap or a two-finger tap at canvas coordinates, through CDP touch events.
+        const b = await canvasBox();
+        const pts = (s.points || [[s.x || 0, s.y || 0]]).map(([x, y], id) => ({ x: b.x + x, y: b.y + y, id }));
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: pts });
+        await page.waitForTimeout(s.hold || 50);
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+        break;
+      }
       case 'insertText':
         await cdp.send('Input.insertText', { text: s.text });
         break;
