@@ -10,13 +10,14 @@ mod common;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Proc, copy_dir, output_within, start_proxy, temp_dir};
+use common::web::{artifact, browser, drive, eval, goto, js, op, read_until, wait, xterm_running};
+use common::{Proc, copy_dir, start_proxy, temp_dir};
 use rfb_testkit::Image;
 use rfb_testkit::net::{free_port, wait_for_port};
 use rfb_testkit::pattern;
-use rfb_testkit::peer::{self, require_node_package, require_venv};
+use rfb_testkit::peer::{self, require_venv};
 use rfb_testkit::xvnc::{Xvnc, XvncOptions};
 
 const W: u32 = 640;
@@ -27,83 +28,7 @@ const MODES: [(&str, &str); 2] = [("worker", "1"), ("main", "0")];
 
 /// `web/dist`, or `None` (skipped locally; a failure in CI, where xtask builds it first).
 fn dist() -> Option<PathBuf> {
-    let d = peer::workspace_root().join("web/dist");
-    if d.join("rfb.js").exists() && d.join("pkg/rfb_web_bg.wasm").exists() {
-        return Some(d);
-    }
-    let msg = "web/dist is not built (run: cargo xtask dist)";
-    assert!(!peer::in_ci(), "{msg}");
-    peer::skip(msg);
-    None
-}
-
-/// The node project with playwright-core, and Chromium.
-fn browser() -> Option<PathBuf> {
-    let node = require_node_package("playwright-core")?;
-    if !peer::require_all(&["node", "/usr/bin/chromium"]) {
-        return None;
-    }
-    Some(node)
-}
-
-fn artifacts() -> PathBuf {
-    let d = peer::workspace_root().join("target/web-artifacts");
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// A JSON string literal.
-fn js(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Runs web/tests/drive.mjs with `steps` (a JSON array); returns its stdout.
-fn drive(node: &Path, dir: &Path, steps: &[String]) -> String {
-    let pw = node.join("node_modules/playwright-core/index.mjs");
-    let script = std::fs::read_to_string(peer::workspace_root().join("web/tests/drive.mjs"))
-        .unwrap()
-        .replace("@PLAYWRIGHT@", &format!("file://{}", pw.display()));
-    let path = dir.join("drive.mjs");
-    std::fs::write(&path, script).unwrap();
-    let mut cmd = Command::new("node");
-    cmd.arg(&path)
-        .arg(format!("[{}]", steps.join(",")))
-        .current_dir(dir);
-    let (ok, stdout, stderr) = output_within(cmd, Duration::from_secs(120));
-    assert!(ok, "drive.mjs failed:\n{stdout}\n{stderr}");
-    stdout
-}
-
-fn goto(url: &str) -> String {
-    format!(r#"{{"op":"goto","url":{}}}"#, js(url))
-}
-
-fn wait(expr: &str) -> String {
-    format!(r#"{{"op":"wait","expr":{}}}"#, js(expr))
-}
-
-fn eval(expr: &str) -> String {
-    format!(r#"{{"op":"eval","expr":{}}}"#, js(expr))
-}
-
-fn op(name: &str, rest: &str) -> String {
-    if rest.is_empty() {
-        format!(r#"{{"op":"{name}"}}"#)
-    } else {
-        format!(r#"{{"op":"{name}",{rest}}}"#)
-    }
+    common::web::dist_with(&["rfb.js", "pkg/rfb_web_bg.wasm"])
 }
 
 const CONNECTED: &str = "document.getElementById('status').textContent.startsWith('Connected')";
@@ -190,7 +115,7 @@ fn canvas_equals_xwd_in_worker_and_main_thread_modes() {
             "snapshot",
             &format!(r#""out":{}"#, js(&fb.display().to_string())),
         ));
-        let shot = artifacts().join(format!("vnc_lite-{mode}.png"));
+        let shot = PathBuf::from(artifact(&format!("vnc_lite-{mode}.png")));
         steps.push(op(
             "screenshot",
             &format!(r#""out":{}"#, js(&shot.display().to_string())),
@@ -214,45 +139,6 @@ fn canvas_equals_xwd_in_worker_and_main_thread_modes() {
             rgba,
         };
         assert_same(&fb_img, &want, &format!("{mode}: framebuffer vs xwd -root"));
-    }
-}
-
-/// A UTF-8 xterm filling the screen running `cmd` in a shell; the ready file appears when the
-/// shell has started.
-fn xterm_running(x: &Xvnc, script: &str) -> PathBuf {
-    let ready = x.dir().join(format!("ready-{}", free_port()));
-    let full = format!(": > '{}'; {script}", ready.display());
-    x.spawn(
-        "env",
-        &[
-            "LC_ALL=C.UTF-8",
-            "LANG=C.UTF-8",
-            "xterm",
-            "-u8",
-            "-geometry",
-            "80x20+0+0",
-            "-e",
-            "sh",
-            "-c",
-            &full,
-        ],
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !ready.exists() {
-        assert!(Instant::now() < deadline, "xterm did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    ready
-}
-
-fn read_until(path: &Path, done: impl Fn(&[u8]) -> bool) -> Vec<u8> {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let data = std::fs::read(path).unwrap_or_default();
-        if done(&data) || Instant::now() > deadline {
-            return data;
-        }
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

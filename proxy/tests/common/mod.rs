@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use rfb_testkit::net::wait_for_port;
 
+pub(crate) mod web;
+
 /// A process we started, stopped by its PID on drop. `group`: it was made the leader of a new
 /// process group (websockify forks a child per connection), and the whole group is stopped.
 pub(crate) struct Proc {
