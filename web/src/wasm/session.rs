@@ -218,6 +218,12 @@ impl Session {
         self.target.fail(id);
     }
 
+    /// True when no image or video decode is outstanding: the framebuffer is consistent with
+    /// everything fed so far.
+    pub fn idle(&self) -> bool {
+        self.target.is_idle()
+    }
+
     /// Images decoded in Rust because the browser failed or the queue hit its budget.
     pub fn image_fallbacks(&self) -> u32 {
         self.target.fallbacks
