@@ -72,11 +72,18 @@ fn no_args(command: &str, rest: &[String]) -> Result<()> {
 }
 
 /// The workspace root (the parent of this crate's directory).
+///
+/// Read from the environment `cargo run` sets, before the path compiled in: clones that
+/// share one `CARGO_TARGET_DIR` (the fresh-clone test) share this binary too, and the
+/// compiled-in path would name the other clone.
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest
         .parent()
+        .map(Path::to_path_buf)
         .expect("xtask lives one level below the workspace root")
-        .to_path_buf()
 }
 
 /// `cargo` from `PATH` (the rustup proxy, so `+nightly` works), run in the workspace root.

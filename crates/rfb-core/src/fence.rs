@@ -120,6 +120,9 @@ pub(crate) struct Flow {
     pub in_flight: u32,
     /// A SetPixelFormat sent after a SyncNext fence, applied when the fence is answered.
     pub pending_format: Option<PixelFormat>,
+    /// The driver holds automatic requests (render back-pressure, see
+    /// [`Client::hold_update_requests`]).
+    pub held: bool,
 }
 
 impl Client {
@@ -277,6 +280,18 @@ impl Client {
         Ok(())
     }
 
+    /// Render back-pressure: while held, the automatic update requests wait (the driver is
+    /// still drawing the last update, e.g. a browser decoding its images); releasing sends the
+    /// requests that were held back. Continuous updates are not affected: the server pushes
+    /// those regardless, so a driver bounds its own queue there.
+    pub fn hold_update_requests(&mut self, hold: bool) {
+        let was = self.ext.flow.held;
+        self.ext.flow.held = hold;
+        if was && !hold && self.is_connected() {
+            self.top_up_requests();
+        }
+    }
+
     /// True once the server has sent a ServerFence.
     pub fn fence_supported(&self) -> bool {
         self.ext.flow.fence_supported
@@ -301,7 +316,7 @@ impl Client {
     /// Sends incremental requests until the configured number is outstanding (nothing while
     /// continuous updates run: the server ignores incremental requests then).
     fn top_up_requests(&mut self) {
-        if !self.config.auto_update || self.ext.flow.cu_active {
+        if !self.config.auto_update || self.ext.flow.cu_active || self.ext.flow.held {
             return;
         }
         let depth = u32::from(self.config.update_pipeline.max(1));

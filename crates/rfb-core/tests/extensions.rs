@@ -645,3 +645,32 @@ fn pixel_format_change_is_fenced_when_the_server_supports_fences() {
         );
     }
 }
+
+#[test]
+fn held_update_requests_wait_for_the_driver() {
+    for chunk in CHUNKINGS {
+        let (mut p, r) = session(vec![], chunk);
+        r.unwrap();
+        // The driver is still drawing: the update that ends now must not trigger a request.
+        p.client.hold_update_requests(true);
+        p.server.extend(vec![Send(script::fbu(0))]);
+        p.drive().unwrap();
+        assert!(p.server.finished());
+        assert!(
+            p.server.unmatched().is_empty(),
+            "nothing sent while held: {:?}",
+            p.server.unmatched()
+        );
+        // Released: the held-back request goes out, once.
+        p.server.extend(vec![Expect(request(true, 8, 6))]);
+        p.client.hold_update_requests(false);
+        p.client.hold_update_requests(false);
+        p.drive().unwrap();
+        assert!(p.server.finished(), "chunk {chunk}");
+        assert!(
+            p.server.unmatched().is_empty(),
+            "{:?}",
+            p.server.unmatched()
+        );
+    }
+}

@@ -180,8 +180,23 @@ pub fn skip(reason: &str) {
     visible_line(&format!("SKIPPED: {reason}"));
 }
 
-/// The workspace root (where `target/peers` lives), found from this crate's manifest.
+/// The workspace root (where `target/peers` lives): the nearest directory above the running
+/// test's package (`CARGO_MANIFEST_DIR`, which `cargo test` sets) whose `Cargo.toml` has a
+/// `[workspace]`, else the one above this crate's manifest as compiled. The runtime value
+/// comes first because clones sharing one target directory share these artifacts too.
 pub fn workspace_root() -> PathBuf {
+    let runtime = env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    if let Some(start) = runtime {
+        let mut dir = Some(start.as_path());
+        while let Some(d) = dir {
+            let is_workspace = std::fs::read_to_string(d.join("Cargo.toml"))
+                .is_ok_and(|t| t.lines().any(|l| l.trim() == "[workspace]"));
+            if is_workspace {
+                return d.to_path_buf();
+            }
+            dir = d.parent();
+        }
+    }
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .canonicalize()
