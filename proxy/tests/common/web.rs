@@ -110,7 +110,9 @@ pub(crate) fn op(name: &str, rest: &str) -> String {
 /// A UTF-8 xterm filling the top left of the screen running `script` in a shell; returns
 /// once the shell has started (the returned file exists then).
 pub(crate) fn xterm_running(x: &Xvnc, script: &str) -> PathBuf {
-    let ready = x.dir().join(format!("ready-{}", free_port()));
+    let id = free_port();
+    let ready = x.dir().join(format!("ready-{id}"));
+    let title = format!("rfb-test-xterm-{id}");
     let full = format!(": > '{}'; {script}", ready.display());
     x.spawn(
         "env",
@@ -119,6 +121,8 @@ pub(crate) fn xterm_running(x: &Xvnc, script: &str) -> PathBuf {
             "LANG=C.UTF-8",
             "xterm",
             "-u8",
+            "-T",
+            &title,
             "-geometry",
             "80x20+0+0",
             "-e",
@@ -132,6 +136,19 @@ pub(crate) fn xterm_running(x: &Xvnc, script: &str) -> PathBuf {
         assert!(Instant::now() < deadline, "xterm did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // No window manager: give the xterm the keyboard focus explicitly, so typed keys reach it
+    // wherever the pointer is (focus-follows-pointer lost keys on a loaded machine).
+    x.run(
+        "xdotool",
+        &[
+            "search",
+            "--sync",
+            "--name",
+            &title,
+            "windowfocus",
+            "--sync",
+        ],
+    );
     ready
 }
 
