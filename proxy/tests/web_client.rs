@@ -950,11 +950,22 @@ fn server_cursor_is_the_local_cursor() {
         let steps = vec![
             goto(&lite_url(port, &format!("&worker={flag}"))),
             wait(CONNECTED),
-            // Xvnc sends an empty cursor until the client has moved the pointer.
+            // Xvnc sends an empty cursor until the client has moved the pointer; move it a few
+            // times, spaced out, so a loaded machine still sees a move after the first update.
+            op("sleep", r#""ms":500"#),
             op("mouse", r#""action":"move","x":100,"y":100"#),
+            op("sleep", r#""ms":300"#),
             op("mouse", r#""action":"move","x":120,"y":110"#),
-            wait(
-                "document.querySelector('#screen canvas').style.cursor.startsWith('url(\"data:image/png')",
+            op("sleep", r#""ms":300"#),
+            op("mouse", r#""action":"move","x":140,"y":120"#),
+            op(
+                "wait",
+                &format!(
+                    r#""expr":{},"timeout":60000"#,
+                    js(
+                        "document.querySelector('#screen canvas').style.cursor.startsWith('url(\"data:image/png')"
+                    )
+                ),
             ),
             eval("rfb._cursor.width > 0 && rfb._cursor.height > 0"),
         ];
