@@ -15,18 +15,33 @@ import pytest
 NEEDED = ["Xvnc", "xwd", "xsetroot", "xterm", "xdotool", "vncpasswd"]
 
 
+# Below Linux's ephemeral range (32768-60999): a port from bind(0) can become the source port
+# of an outgoing connection (or of the readiness poll itself) before the server binds it.
+_PORTS = range(20000, 32000)
+_next = [(os.getpid() * 7919 + 5000) % len(_PORTS)]
+
+
 def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for _ in range(len(_PORTS)):
+        port = _PORTS[_next[0] % len(_PORTS)]
+        _next[0] += 1
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port in 20000-32000")
 
 
 def _wait_port(port, seconds=20):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as c:
+                # A self-connection (source port == port) is not a server.
+                if c.getsockname()[1] != port:
+                    return
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"Xvnc did not accept on port {port}")
