@@ -23,10 +23,14 @@ pub(crate) enum State {
     Version,
     SecurityTypes,
     SecurityType33,
-    FailureReason { after_result: bool },
+    FailureReason {
+        after_result: bool,
+    },
     Security(Box<dyn SecurityHandler>),
     SecurityResult,
     ServerInit,
+    /// Security is over and the client was asked to stop there ([`Client::stop_after_security`]).
+    Authenticated,
     Session(crate::session::Session),
     Failed,
 }
@@ -69,13 +73,15 @@ pub struct Client {
     pub(crate) width: u16,
     pub(crate) height: u16,
     pub(crate) info: Option<ServerInfo>,
-    wire_out: Vec<u8>,
+    pub(crate) wire_out: Vec<u8>,
     pub(crate) events: VecDeque<Event>,
     rng: Box<dyn RngCore + Send>,
-    transform: Option<Box<dyn Transform>>,
-    plain_in: Vec<u8>,
+    pub(crate) transform: Option<Box<dyn Transform>>,
+    pub(crate) plain_in: Vec<u8>,
     pub(crate) needed: usize,
-    error: Option<Error>,
+    pub(crate) error: Option<Error>,
+    /// Stop after security instead of sending ClientInit (see crate::handover).
+    pub(crate) stop_after_security: bool,
     deadline: Option<Duration>,
     pub(crate) ext: crate::extensions::ExtState,
     pub(crate) clipboard: crate::clipboard::ClipboardState,
@@ -133,6 +139,7 @@ impl Client {
             plain_in: Vec::new(),
             needed: crate::version::VERSION_LEN,
             error: None,
+            stop_after_security: false,
             deadline,
             ext: Default::default(),
             clipboard: Default::default(),
@@ -333,6 +340,27 @@ impl Client {
             ));
         };
         match self.with_security(handler, |h, cx| h.supply_credentials(credentials, cx)) {
+            Ok(_) => Ok(()),
+            Err(e) if !e.is_fatal() => Err(e),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Accepts the identity announced by [`Event::ServerVerification`]: authentication goes
+    /// on. Afterwards call [`Client::handle_input`] again (with an empty slice if you hold
+    /// nothing): plaintext the server sent meanwhile is waiting inside the client.
+    pub fn approve_server(&mut self) -> Result<(), Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let state = core::mem::replace(&mut self.state, State::Failed);
+        let State::Security(handler) = state else {
+            self.state = state;
+            return Err(Error::ApiMisuse(
+                "no server identity is waiting for approval",
+            ));
+        };
+        match self.with_security(handler, |h, cx| h.approve_server(cx)) {
             Ok(_) => Ok(()),
             Err(e) if !e.is_fatal() => Err(e),
             Err(e) => Err(self.fail(e)),

@@ -50,6 +50,7 @@ impl Client {
             }
             State::Security(_) => "authentication",
             State::SecurityResult => "SecurityResult",
+            State::Authenticated => "handover after security",
             State::ServerInit => "ServerInit",
             State::Session(_) => "session",
             State::Failed => "failed connection",
@@ -73,7 +74,7 @@ impl Client {
             }
             State::SecurityResult => self.security_result_step(input),
             State::ServerInit => self.server_init_step(input, target),
-            State::Session(_) | State::Failed => Ok(None),
+            State::Authenticated | State::Session(_) | State::Failed => Ok(None),
         }
     }
 
@@ -270,6 +271,12 @@ impl Client {
 
     /// Sends ClientInit and waits for ServerInit.
     pub(crate) fn begin_init(&mut self) {
+        if self.stop_after_security {
+            // Handshake-only mode: the driver takes the stream over (crate::handover).
+            self.state = State::Authenticated;
+            self.needed = 0;
+            return;
+        }
         let mut b = Vec::with_capacity(1);
         msg::client_init(&mut b, self.config.shared);
         self.queue(&b);

@@ -30,6 +30,7 @@ mod extensions;
 pub mod extras;
 pub mod fence;
 mod handshake;
+pub mod handover;
 mod limits;
 pub mod messages;
 pub mod qemu;
