@@ -121,6 +121,13 @@ pub struct Pair {
 #[derive(Debug, Clone, Default)]
 pub struct TestRng(u64);
 
+impl TestRng {
+    /// An RNG whose sequence is fixed by `seed` (so a failing seed replays exactly).
+    pub const fn seeded(seed: u64) -> Self {
+        Self(seed)
+    }
+}
+
 impl rand_core::RngCore for TestRng {
     fn next_u32(&mut self) -> u32 {
         self.next_u64() as u32
