@@ -346,27 +346,6 @@ impl Client {
         }
     }
 
-    /// Accepts the identity announced by [`Event::ServerVerification`]: authentication goes
-    /// on. Afterwards call [`Client::handle_input`] again (with an empty slice if you hold
-    /// nothing): plaintext the server sent meanwhile is waiting inside the client.
-    pub fn approve_server(&mut self) -> Result<(), Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        let state = core::mem::replace(&mut self.state, State::Failed);
-        let State::Security(handler) = state else {
-            self.state = state;
-            return Err(Error::ApiMisuse(
-                "no server identity is waiting for approval",
-            ));
-        };
-        match self.with_security(handler, |h, cx| h.approve_server(cx)) {
-            Ok(_) => Ok(()),
-            Err(e) if !e.is_fatal() => Err(e),
-            Err(e) => Err(self.fail(e)),
-        }
-    }
-
     /// Tells the client the server closed the connection, with `unconsumed` bytes still held
     /// by the driver. A close between messages ends the session cleanly; a close in the
     /// handshake or in the middle of a message is an error naming where it happened.
