@@ -291,7 +291,16 @@ impl Client {
         } else {
             self.wire_out.extend_from_slice(&out);
         }
-        match step? {
+        let step = match step {
+            Ok(s) => s,
+            // Misuse (credentials or an approval nobody asked for) leaves the handler waiting.
+            Err(e) if !e.is_fatal() => {
+                self.state = State::Security(handler);
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        match step {
             SecurityStep::Wrap {
                 consumed,
                 transform,
@@ -340,6 +349,27 @@ impl Client {
             ));
         };
         match self.with_security(handler, |h, cx| h.supply_credentials(credentials, cx)) {
+            Ok(_) => Ok(()),
+            Err(e) if !e.is_fatal() => Err(e),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Accepts the identity announced by [`Event::ServerVerification`]: authentication goes
+    /// on. Afterwards call [`Client::handle_input`] again (with an empty slice if you hold
+    /// nothing): plaintext the server sent meanwhile is waiting inside the client.
+    pub fn approve_server(&mut self) -> Result<(), Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let state = core::mem::replace(&mut self.state, State::Failed);
+        let State::Security(handler) = state else {
+            self.state = state;
+            return Err(Error::ApiMisuse(
+                "no server identity is waiting for approval",
+            ));
+        };
+        match self.with_security(handler, |h, cx| h.approve_server(cx)) {
             Ok(_) => Ok(()),
             Err(e) if !e.is_fatal() => Err(e),
             Err(e) => Err(self.fail(e)),

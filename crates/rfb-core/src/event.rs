@@ -2,7 +2,7 @@
 
 use rfb_encodings::{CursorImage, PixelFormat, Rect};
 
-use crate::security::{CredentialsNeeded, SecurityType};
+use crate::security::{CredentialsNeeded, SecurityType, ServerIdentity};
 use crate::version::Version;
 
 /// What the server told us during the handshake.
@@ -44,6 +44,10 @@ pub enum Event {
     /// The chosen security type needs these credentials: call
     /// [`crate::Client::supply_credentials`].
     CredentialsRequired(CredentialsNeeded),
+    /// The server presented an identity nothing configured could verify (an X.509
+    /// certificate without a CA or pin): nothing more is sent until the driver
+    /// calls [`crate::Client::approve_server`]; to refuse, drop the connection.
+    ServerVerification(ServerIdentity),
     /// Authentication succeeded.
     SecurityResultOk,
     /// ServerInit arrived: the session is ready for input and requests.

@@ -23,10 +23,12 @@
 //!   injected `RngCore`: getrandom is the one ambient source allowed in this crate (an explicit
 //!   exception in `cargo xtask check-tiers`).
 //! - **Trust.** A CA file (PEM), a pinned SHA-256 fingerprint of the server's certificate, or
-//!   nothing: then the handshake fails with
+//!   nothing: then either the handshake fails with
 //!   [`Error::CertificateRejected`](rfb_core::Error::CertificateRejected) carrying the
-//!   fingerprint, which an application shows to the user and pins on the next connection
-//!   (trust on first use).
+//!   fingerprint ([`Verify::AskUser`], for a CLI that pins it on the next run), or
+//!   ([`Verify::Approve`]) the handshake completes, VeNCrypt raises
+//!   [`Event::ServerVerification`](rfb_core::Event::ServerVerification) and the session sends
+//!   no plaintext until the application approves (the browser's dialog, trust on first use).
 //! - Anonymous TLS (VeNCrypt `TLS*`, TLS 1.2 anonymous ECDH) is not offered by rustls:
 //!   [`RustlsConnector`] says it does not support [`TlsKind::Anonymous`], so those subtypes
 //!   are never chosen through it.
@@ -37,13 +39,14 @@
 #[cfg(feature = "anon-openssl")]
 mod anon;
 mod fingerprint;
+mod status;
 mod transform;
 mod verify;
 
 use std::sync::{Arc, Mutex};
 
 use rfb_core::Error;
-use rfb_core::security::{TlsConnector, TlsKind, Transform};
+use rfb_core::security::{TlsConnector, TlsKind, TlsSession, TlsStatus, Transform};
 use rustls::ClientConfig;
 use rustls::client::UnbufferedClientConnection;
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -67,6 +70,12 @@ pub enum Verify {
     /// Nothing is trusted: every certificate is rejected with its fingerprint, for the
     /// application to ask the user about.
     AskUser,
+    /// Nothing is trusted automatically, but the handshake completes (the server must still
+    /// prove it holds the certificate's key) and the session pauses for the application:
+    /// [`RustlsConnector`] reports the certificate through
+    /// [`TlsConnector::connect_with_status`] and sends no plaintext before
+    /// [`TlsStatus::approve`].
+    Approve,
 }
 
 /// Everything a TLS session needs from the driver.
@@ -132,13 +141,18 @@ impl RustlsConnector {
         })
     }
 
-    fn config(&self, slot: &verify::Slot) -> Result<Arc<ClientConfig>, Error> {
+    fn config(
+        &self,
+        slot: &verify::Slot,
+        status: &Arc<status::Status>,
+    ) -> Result<Arc<ClientConfig>, Error> {
         let provider = Arc::new(rustls_rustcrypto::provider());
         let verifier = verify::Verifier::new(
             &self.settings.verify,
             self.roots.clone(),
             provider.clone(),
             slot.clone(),
+            status.clone(),
         )?;
         let config = ClientConfig::builder_with_details(provider, self.settings.time.clone())
             .with_safe_default_protocol_versions()
@@ -158,6 +172,14 @@ impl TlsConnector for RustlsConnector {
     }
 
     fn connect(&self, kind: TlsKind, to_server: &mut Vec<u8>) -> Result<Box<dyn Transform>, Error> {
+        self.connect_with_status(kind, to_server).map(|(t, _)| t)
+    }
+
+    fn connect_with_status(
+        &self,
+        kind: TlsKind,
+        to_server: &mut Vec<u8>,
+    ) -> Result<TlsSession, Error> {
         if kind != TlsKind::X509 {
             return Err(Error::Unsupported(
                 "anonymous TLS (VeNCrypt TLSNone/TLSVnc/TLSPlain) needs TLS 1.2 anonymous ECDH, \
@@ -166,12 +188,20 @@ impl TlsConnector for RustlsConnector {
             ));
         }
         let slot: verify::Slot = Arc::new(Mutex::new(None));
-        let conn = UnbufferedClientConnection::new(self.config(&slot)?, self.server_name.clone())
-            .map_err(|e| Error::Tls {
-            detail: e.to_string(),
-        })?;
-        let mut t = transform::TlsTransform::new(conn, slot);
+        let status = Arc::new(status::Status::default());
+        let config = self.config(&slot, &status)?;
+        let conn =
+            UnbufferedClientConnection::new(config, self.server_name.clone()).map_err(|e| {
+                Error::Tls {
+                    detail: e.to_string(),
+                }
+            })?;
+        let mut t = transform::TlsTransform::new(conn, slot, status.clone());
         t.start(to_server)?;
-        Ok(Box::new(t))
+        // Only sessions that may pause report their status: with a CA or a pin, certificate
+        // problems are errors and VeNCrypt need not wait for the handshake.
+        let status: Option<Arc<dyn TlsStatus>> =
+            matches!(self.settings.verify, Verify::Approve).then(|| status as Arc<dyn TlsStatus>);
+        Ok((Box::new(t), status))
     }
 }

@@ -10,6 +10,9 @@ use rfb_core::security::Transform;
 use rustls::client::UnbufferedClientConnection;
 use rustls::unbuffered::{ConnectionState, EncodeError, EncryptError, UnbufferedStatus};
 
+use std::sync::Arc;
+
+use crate::status::Status;
 use crate::verify::Slot;
 
 /// Room for one TLS record with its overhead; grown when rustls asks for more.
@@ -24,17 +27,20 @@ pub(crate) struct TlsTransform {
     /// Plaintext decrypted while encrypting (handed out by the next `decrypt`).
     backlog: Vec<u8>,
     slot: Slot,
+    /// Handshake progress and the application's approval of the certificate.
+    status: Arc<Status>,
     peer_closed: bool,
 }
 
 impl TlsTransform {
-    pub(crate) fn new(conn: UnbufferedClientConnection, slot: Slot) -> Self {
+    pub(crate) fn new(conn: UnbufferedClientConnection, slot: Slot, status: Arc<Status>) -> Self {
         Self {
             conn,
             incoming: Vec::new(),
             pending: Vec::new(),
             backlog: Vec::new(),
             slot,
+            status,
             peer_closed: false,
         }
     }
@@ -105,7 +111,9 @@ impl TlsTransform {
                 ConnectionState::TransmitTlsData(t) => t.done(),
                 ConnectionState::BlockedHandshake => stop = true,
                 ConnectionState::WriteTraffic(mut w) => {
-                    if !self.pending.is_empty() {
+                    self.status.set_established();
+                    // An unapproved certificate keeps plaintext (credentials) here.
+                    if !self.pending.is_empty() && self.status.may_send() {
                         let data = core::mem::take(&mut self.pending);
                         seal(&mut w, &data, to_server)?;
                     }

@@ -15,6 +15,7 @@ use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureSc
 
 use crate::Verify;
 use crate::fingerprint::{format_fingerprint, sha256_fingerprint};
+use crate::status::Status;
 
 /// Why the certificate was rejected and its fingerprint, once the verifier has run.
 #[derive(Debug, Clone)]
@@ -31,6 +32,8 @@ enum Mode {
     Ca(Arc<WebPkiServerVerifier>),
     Pin([u8; 32]),
     AskUser,
+    /// Accept provisionally and let the application decide ([`Verify::Approve`]).
+    Approve(Arc<Status>),
 }
 
 /// The verifier installed in every connection's rustls configuration.
@@ -47,6 +50,7 @@ impl Verifier {
         roots: Option<Arc<RootCertStore>>,
         provider: Arc<CryptoProvider>,
         slot: Slot,
+        status: Arc<Status>,
     ) -> Result<Self, Error> {
         let mode = match (verify, roots) {
             (Verify::Ca(_), Some(roots)) => Mode::Ca(
@@ -57,6 +61,7 @@ impl Verifier {
                     })?,
             ),
             (Verify::Fingerprint(fp), _) => Mode::Pin(*fp),
+            (Verify::Approve, _) => Mode::Approve(status),
             _ => Mode::AskUser,
         };
         Ok(Self {
@@ -99,6 +104,16 @@ impl ServerCertVerifier for Verifier {
                 ),
                 &fp,
             )),
+            Mode::Approve(status) => {
+                // The signature checks below still run: the server must hold this
+                // certificate's key. Only trust in the certificate is left to the user, and
+                // the transform sends no plaintext until the user gives it.
+                status.set_unverified(
+                    format_fingerprint(&fp),
+                    "no CA certificate or fingerprint was given to trust it".into(),
+                );
+                Ok(ServerCertVerified::assertion())
+            }
             Mode::AskUser => Err(self.reject(
                 "no CA file or fingerprint was given to trust it".into(),
                 &fp,

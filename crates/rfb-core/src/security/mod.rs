@@ -7,6 +7,7 @@
 //! installing a [`Transform`] (TLS, RA2's AES-EAX) that wraps all later traffic both ways.
 
 mod ard;
+mod identity;
 mod mslogon2;
 mod none;
 mod plain;
@@ -17,12 +18,13 @@ mod vnc_auth;
 mod xvp;
 
 pub use ard::{AppleArd, ard_encrypt};
+pub use identity::ServerIdentity;
 pub use mslogon2::{MsLogonII, mod_pow, mslogon2_encrypt};
 pub use none::NoneSecurity;
 pub use plain::{Plain, plain_message};
 pub(crate) use tight::CAPABILITY_LEN;
 pub use tight::TightSecurity;
-pub use tls::{TlsConnector, TlsKind};
+pub use tls::{TlsConnector, TlsKind, TlsSession, TlsStatus};
 pub use vencrypt::{VeNCrypt, VeNCryptFactory, VeNCryptSubtype};
 pub use vnc_auth::{VncAuth, vnc_auth_response};
 pub use xvp::{Xvp, xvp_header};
@@ -230,6 +232,13 @@ pub trait SecurityHandler: Send {
         credentials: &Credentials,
         cx: &mut SecurityContext<'_>,
     ) -> Result<SecurityStep, Error>;
+    /// The application accepted the identity this handler raised as
+    /// [`Event::ServerVerification`]; types that never raise it keep this default.
+    fn approve_server(&mut self, _cx: &mut SecurityContext<'_>) -> Result<SecurityStep, Error> {
+        Err(Error::ApiMisuse(
+            "no server identity is waiting for approval",
+        ))
+    }
 }
 
 /// Makes handlers for one security type; register extra ones with

@@ -10,14 +10,20 @@
 //!
 //! Only subtypes in the configured list are ever chosen, so a client configured for X509
 //! subtypes never falls back to one without TLS.
+//!
+//! When the connector leaves trust to the application ([`TlsConnector::connect_with_status`]),
+//! the inner authentication waits for the TLS handshake; an unverified certificate is raised
+//! as [`Event::ServerVerification`] and nothing is sent inside TLS until
+//! [`crate::Client::approve_server`].
 
 use std::sync::Arc;
 
 use super::{
     Credentials, NoneSecurity, Plain, SecurityContext, SecurityFactory, SecurityHandler,
-    SecurityStep, SecurityType, TlsConnector, TlsKind, VncAuth,
+    SecurityStep, SecurityType, TlsConnector, TlsKind, TlsStatus, VncAuth,
 };
 use crate::error::Error;
+use crate::event::Event;
 
 /// Longest subtype list accepted is the `U8` maximum, so no extra limit is needed; each entry
 /// is 4 bytes.
@@ -145,6 +151,7 @@ impl SecurityFactory for VeNCryptFactory {
             phase: Phase::Version,
             inner: None,
             inner_started: false,
+            status: None,
         })
     }
 }
@@ -155,6 +162,10 @@ enum Phase {
     VersionAck,
     Subtypes,
     TlsAck(VeNCryptSubtype),
+    /// Waiting for the TLS handshake to finish before the inner authentication starts.
+    Handshake,
+    /// An unverified certificate was raised; waiting for the application's approval.
+    Approval,
     /// The inner authentication runs (inside TLS for TLS subtypes).
     Inner,
 }
@@ -165,6 +176,8 @@ pub struct VeNCrypt {
     phase: Phase,
     inner: Option<Box<dyn SecurityHandler>>,
     inner_started: bool,
+    /// The TLS session's status, when the connector lets the application decide trust.
+    status: Option<Arc<dyn TlsStatus>>,
 }
 
 impl VeNCrypt {
@@ -318,14 +331,36 @@ impl VeNCrypt {
                     let (Some(kind), Some(tls)) = (chosen.tls(), self.config.tls.as_ref()) else {
                         return Err(Error::ApiMisuse("a TLS subtype was chosen without TLS"));
                     };
-                    let transform = tls.connect(kind, cx.to_server)?;
-                    self.phase = Phase::Inner;
+                    let (transform, status) = tls.connect_with_status(kind, cx.to_server)?;
+                    self.phase = if status.is_some() {
+                        Phase::Handshake
+                    } else {
+                        Phase::Inner
+                    };
+                    self.status = status;
                     return Ok(SecurityStep::Wrap {
                         consumed: pos,
                         transform,
                         needed: 1,
                     });
                 }
+                Phase::Handshake => {
+                    let Some(status) = self.status.as_ref() else {
+                        return Err(Error::ApiMisuse("VeNCrypt waits for TLS without a session"));
+                    };
+                    if !status.established() {
+                        return Ok(Self::need(pos, 1));
+                    }
+                    match status.unverified() {
+                        Some(identity) => {
+                            cx.events.push_back(Event::ServerVerification(identity));
+                            self.phase = Phase::Approval;
+                        }
+                        None => self.phase = Phase::Inner,
+                    }
+                }
+                // Plaintext the server sends meanwhile stays in the client until approval.
+                Phase::Approval => return Ok(Self::need(pos, 0)),
                 Phase::Inner => return self.run_inner(rest, pos, cx),
             }
         }
@@ -389,5 +424,20 @@ impl SecurityHandler for VeNCrypt {
                 "VeNCrypt is not asking for credentials yet",
             )),
         }
+    }
+
+    fn approve_server(&mut self, cx: &mut SecurityContext<'_>) -> Result<SecurityStep, Error> {
+        if self.phase != Phase::Approval {
+            return Err(Error::ApiMisuse(
+                "no server identity is waiting for approval",
+            ));
+        }
+        if let Some(status) = &self.status {
+            status.approve();
+        }
+        self.phase = Phase::Inner;
+        // Starts the inner authentication (Plain asks for credentials at once); server
+        // plaintext held by the client follows on the driver's next `handle_input`.
+        self.run_inner(&[], 0, cx)
     }
 }
