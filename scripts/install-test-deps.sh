@@ -161,7 +161,9 @@ PEERS_DIR=target/peers
 # maturin and pytest (issue 10): `cargo xtask test` step "bindings" pip-installs
 # ./bindings/python into this venv with maturin (no build isolation, so no download) and runs
 # its pytest suite; numpy and Pillow (from vncdotool) check the zero-copy screenshot view.
-PIP_PACKAGES=(websockify numpy websockets vncdotool jwcrypto redis maturin pytest)
+# cryptography (issue 11): the scripted security servers (crates/rfb-testkit/scripted) for
+# ARD, MSLogonII, xvp, Plain, Tight and RA2ne: DH/AES/DES/RSA/CMAC from a maintained library.
+PIP_PACKAGES=(websockify numpy websockets vncdotool jwcrypto redis maturin pytest cryptography)
 NPM_PACKAGES=(@novnc/novnc playwright-core)
 
 python_tools() {
