@@ -1,8 +1,14 @@
-/* screenshot HOST PORT OUT.ppm [PASSWORD]
+/* screenshot [-s TYPES] [-u USER] [-t TARGET] [-c CA.pem] [-f SHA256] [-n NAME]
+ *            HOST PORT OUT.ppm [PASSWORD]
  *
  * Connects to a VNC server over a plain POSIX socket, waits until every pixel of the screen
  * has arrived and writes it as a binary PPM. librfb does the protocol; this file does the
  * I/O: read from the socket and feed librfb, send what librfb queued, act on its events.
+ *
+ * Security: -s accepted types in order ("x509vnc,vncauth"), -u username, -t xvp target,
+ * -c CA certificate file (PEM), -f pinned SHA-256 fingerprint, -n the name the certificate
+ * must carry (default HOST). A certificate nothing trusts ends with exit status 3 and its
+ * fingerprint on stderr: pass it with -f to trust it (trust on first use).
  *
  * Build: gcc -Wall -Werror -Ibindings/c/include bindings/c/examples/screenshot.c \
  *            -Ltarget/release -lrfb -o screenshot
@@ -70,21 +76,79 @@ static int write_ppm(const char *path, const RfbFramebuffer *fb) {
     return fclose(f);
 }
 
-int main(int argc, char **argv) {
-    if (argc < 4 || argc > 5) {
-        fprintf(stderr, "usage: screenshot HOST PORT OUT.ppm [PASSWORD]\n");
-        return 2;
+/* The whole file as a NUL-terminated string (NULL on failure), for the CA PEM. */
+static char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+    char chunk[4096];
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            char *grown = realloc(buf, cap);
+            if (!grown) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = grown;
+        }
+        memcpy(buf + len, chunk, n);
+        len += n;
     }
-    const char *password = argc == 5 ? argv[4] : NULL;
-    int fd = dial(argv[1], argv[2]);
-    if (fd < 0) return 1;
+    fclose(f);
+    if (!buf) buf = calloc(1, 1);
+    else buf[len] = 0;
+    return buf;
+}
 
+int main(int argc, char **argv) {
+    const char *user = NULL, *target = NULL, *ca_path = NULL;
     RfbClientOptions opts;
     rfb_client_options_default(&opts);
     opts.handshake_timeout_ms = 30000;
+    int opt;
+    while ((opt = getopt(argc, argv, "s:u:t:c:f:n:")) != -1) {
+        switch (opt) {
+        case 's': opts.security_types = optarg; break;
+        case 'u': user = optarg; break;
+        case 't': target = optarg; break;
+        case 'c': ca_path = optarg; break;
+        case 'f': opts.tls_fingerprint = optarg; break;
+        case 'n': opts.tls_server_name = optarg; break;
+        default: argc = 0; /* usage below */
+        }
+    }
+    argv += optind;
+    argc -= optind;
+    if (argc < 3 || argc > 4) {
+        fprintf(stderr, "usage: screenshot [-s TYPES] [-u USER] [-t TARGET] [-c CA.pem] "
+                        "[-f SHA256] [-n NAME] HOST PORT OUT.ppm [PASSWORD]\n");
+        return 2;
+    }
+    const char *password = argc == 4 ? argv[3] : NULL;
+    char *ca_pem = NULL;
+    if (ca_path) {
+        ca_pem = read_file(ca_path);
+        if (!ca_pem) {
+            fprintf(stderr, "screenshot: %s: %s\n", ca_path, strerror(errno));
+            return 1;
+        }
+        opts.tls_ca_pem = ca_pem;
+        if (!opts.tls_server_name) opts.tls_server_name = argv[0];
+    }
+    int fd = dial(argv[0], argv[1]);
+    if (fd < 0) {
+        free(ca_pem);
+        return 1;
+    }
+
     RfbClient *c = rfb_client_new(&opts, now_ms());
+    free(ca_pem); /* librfb keeps what it needs */
     if (!c) {
         fprintf(stderr, "screenshot: %s\n", rfb_last_error_message());
+        close(fd);
         return 1;
     }
 
@@ -97,11 +161,17 @@ int main(int argc, char **argv) {
         RfbEvent ev;
         while (rfb_client_poll_event(c, &ev) == RFB_STATUS_OK && ev.kind != RFB_EVENT_KIND_NONE) {
             if (ev.kind == RFB_EVENT_KIND_CREDENTIALS_REQUIRED) {
-                if (!password) {
+                /* flags: bit 0 username, bit 1 password, bit 2 target */
+                if ((ev.flags & 2) && !password) {
                     fprintf(stderr, "screenshot: the server wants a password\n");
                     goto out;
                 }
-                if (rfb_client_supply_credentials(c, NULL, password) != RFB_STATUS_OK) goto fail;
+                if ((ev.flags & 1) && !user) {
+                    fprintf(stderr, "screenshot: the server wants a username (-u)\n");
+                    goto out;
+                }
+                if (rfb_client_supply_credentials_target(c, user, password, target) != RFB_STATUS_OK)
+                    goto fail;
             } else if (ev.kind == RFB_EVENT_KIND_CONNECTED || ev.kind == RFB_EVENT_KIND_RESIZED) {
                 free(covered);
                 width = ev.width;
@@ -141,6 +211,13 @@ int main(int argc, char **argv) {
                 goto out;
             }
             RfbStatus s = n == 0 ? rfb_client_handle_eof(c) : rfb_client_feed(c, buf, (size_t)n);
+            if (s == RFB_STATUS_CERTIFICATE_REJECTED) {
+                fprintf(stderr, "screenshot: %s\n", rfb_client_error_message(c));
+                fprintf(stderr, "screenshot: to trust this certificate: -f %s\n",
+                        rfb_client_rejected_fingerprint(c));
+                status = 3;
+                goto out;
+            }
             if (s != RFB_STATUS_OK) goto fail;
             if (n == 0) {
                 fprintf(stderr, "screenshot: the server closed the connection\n");
@@ -152,8 +229,8 @@ int main(int argc, char **argv) {
 
     RfbFramebuffer fb;
     if (rfb_client_framebuffer(c, &fb) != RFB_STATUS_OK) goto fail;
-    if (write_ppm(argv[3], &fb) != 0) {
-        fprintf(stderr, "screenshot: %s: %s\n", argv[3], strerror(errno));
+    if (write_ppm(argv[2], &fb) != 0) {
+        fprintf(stderr, "screenshot: %s: %s\n", argv[2], strerror(errno));
         goto out;
     }
     status = 0;

@@ -47,6 +47,14 @@ typedef enum {
   // An internal error (a caught Rust panic). The handle must not be used again except for
   // `*_error_message` and `*_free`.
   RFB_STATUS_PANIC = 13,
+  // The server's TLS certificate was not trusted: not signed by the configured CA, not the
+  // pinned fingerprint, or no trust was configured. `rfb_client_rejected_fingerprint` has
+  // its SHA-256 fingerprint: show it to the user and reconnect with `tls_fingerprint` set
+  // to it to trust this certificate (trust on first use).
+  RFB_STATUS_CERTIFICATE_REJECTED = 14,
+  // The TLS layer failed (handshake, an alert from the server, a record that does not
+  // decrypt).
+  RFB_STATUS_TLS = 15,
 } RfbStatus;
 
 // What an [`RfbEvent`] reports.
@@ -106,6 +114,23 @@ typedef struct {
   // Use continuous updates when the server offers them (default false: one update per
   // request, requested again after each, which makes "the next update" well defined).
   bool continuous_updates;
+  // Security types accepted, in preference order, as NUL-terminated UTF-8: names or
+  // numbers separated by commas (`"x509vnc,vncauth"`, `"19,2"`). VeNCrypt subtype names
+  // (`x509plain`, `x509vnc`, `x509none`, `plain`, `tlsvnc`, ...) or numbers from 256 select
+  // those subtypes in that order. NULL: None, VncAuth, then VeNCrypt with its X509 subtypes
+  // (only VeNCrypt when `tls_ca_pem` or `tls_fingerprint` is set: TLS is then required).
+  const char *security_types;
+  // PEM text of the CA certificate(s) the server's certificate must chain to; needs
+  // `tls_server_name`. NULL: no CA.
+  const char *tls_ca_pem;
+  // SHA-256 fingerprint of the one server certificate to trust (64 hex digits, colons
+  // optional); names and dates are then not checked. NULL: none. With neither this nor
+  // `tls_ca_pem`, every certificate is rejected with `RFB_STATUS_CERTIFICATE_REJECTED`
+  // and its fingerprint (see `rfb_client_rejected_fingerprint`).
+  const char *tls_fingerprint;
+  // The server's DNS name or IP address as its certificate names it (the caller owns the
+  // socket, so librfb does not know it). Required with `tls_ca_pem`. NULL otherwise.
+  const char *tls_server_name;
 } RfbClientOptions;
 
 // One event from `rfb_client_poll_event`.
@@ -445,6 +470,25 @@ uint16_t rfb_xt_scancode(const char *code);
 // # Safety
 // `key` and `code` are NULL or NUL-terminated (`code` may be "").
 uint32_t rfb_keysym_from_dom(const char *key, const char *code, uint32_t location);
+
+// Answers `CREDENTIALS_REQUIRED` like `rfb_client_supply_credentials`, with a `target`
+// too (xvp's machine name; event flag bit 2). Each string is NUL-terminated UTF-8 or NULL.
+//
+// # Safety
+// `c` is a client handle; strings are NULL or NUL-terminated.
+RfbStatus rfb_client_supply_credentials_target(RfbClient *c,
+                                               const char *username,
+                                               const char *password,
+                                               const char *target);
+
+// The SHA-256 fingerprint (lower-case hex, colon-separated) of the server certificate that
+// the last `RFB_STATUS_CERTIFICATE_REJECTED` on this handle rejected, or "" if none. Valid
+// until the next call on the handle. To trust it, create a new client with
+// `tls_fingerprint` set to this string and connect again.
+//
+// # Safety
+// `c` is NULL or a handle from `rfb_client_new`.
+const char *rfb_client_rejected_fingerprint(const RfbClient *c);
 
 #ifdef __cplusplus
 }  // extern "C"

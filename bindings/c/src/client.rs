@@ -32,7 +32,7 @@ struct ClientHandle {
 }
 
 /// The client's state behind a handle.
-struct ClientState {
+pub(crate) struct ClientState {
     client: Client,
     fb: Framebuffer,
     /// Received bytes the client has not consumed yet.
@@ -45,6 +45,8 @@ struct ClientState {
     damage: Vec<rfb_encodings::Rect>,
     /// Set after a caught panic: the state may be inconsistent, so later calls refuse.
     poisoned: bool,
+    /// Fingerprint of the certificate a `CERTIFICATE_REJECTED` failure rejected ("" if none).
+    pub(crate) rejected_fingerprint: CString,
 }
 
 /// Options for `rfb_client_new`; fill with `rfb_client_options_default` first.
@@ -65,6 +67,23 @@ pub struct RfbClientOptions {
     /// Use continuous updates when the server offers them (default false: one update per
     /// request, requested again after each, which makes "the next update" well defined).
     pub continuous_updates: bool,
+    /// Security types accepted, in preference order, as NUL-terminated UTF-8: names or
+    /// numbers separated by commas (`"x509vnc,vncauth"`, `"19,2"`). VeNCrypt subtype names
+    /// (`x509plain`, `x509vnc`, `x509none`, `plain`, `tlsvnc`, ...) or numbers from 256 select
+    /// those subtypes in that order. NULL: None, VncAuth, then VeNCrypt with its X509 subtypes
+    /// (only VeNCrypt when `tls_ca_pem` or `tls_fingerprint` is set: TLS is then required).
+    pub security_types: *const c_char,
+    /// PEM text of the CA certificate(s) the server's certificate must chain to; needs
+    /// `tls_server_name`. NULL: no CA.
+    pub tls_ca_pem: *const c_char,
+    /// SHA-256 fingerprint of the one server certificate to trust (64 hex digits, colons
+    /// optional); names and dates are then not checked. NULL: none. With neither this nor
+    /// `tls_ca_pem`, every certificate is rejected with `RFB_STATUS_CERTIFICATE_REJECTED`
+    /// and its fingerprint (see `rfb_client_rejected_fingerprint`).
+    pub tls_fingerprint: *const c_char,
+    /// The server's DNS name or IP address as its certificate names it (the caller owns the
+    /// socket, so librfb does not know it). Required with `tls_ca_pem`. NULL otherwise.
+    pub tls_server_name: *const c_char,
 }
 
 /// What an [`RfbEvent`] reports.
@@ -202,7 +221,7 @@ impl ClientState {
         }
     }
 
-    fn feed(&mut self, data: &[u8]) -> Result<(), Failure> {
+    pub(crate) fn feed(&mut self, data: &[u8]) -> Result<(), Failure> {
         self.inbuf.extend_from_slice(data);
         let result = loop {
             match self.client.handle_input(&self.inbuf, &mut self.fb) {
@@ -221,7 +240,7 @@ impl ClientState {
     }
 
     /// Runs a state-changing call and collects what it queued.
-    fn act<T>(
+    pub(crate) fn act<T>(
         &mut self,
         f: impl FnOnce(&mut Client) -> Result<T, rfb_core::Error>,
     ) -> Result<T, Failure> {
@@ -267,7 +286,7 @@ unsafe fn handle<'a>(c: *mut RfbClient) -> Result<&'a mut ClientState, Failure> 
 ///
 /// # Safety
 /// As [`handle`].
-unsafe fn call<T>(
+pub(crate) unsafe fn call<T>(
     c: *mut RfbClient,
     f: impl FnOnce(&mut ClientState) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
@@ -282,6 +301,9 @@ unsafe fn call<T>(
     let r = guard(|_| {}, || f(&mut *h));
     if let Err(e) = &r {
         h.error = to_cstring(&e.message);
+        if let Some(fp) = &e.fingerprint {
+            h.rejected_fingerprint = to_cstring(fp);
+        }
         if e.status == RfbStatus::Panic {
             h.poisoned = true;
         }
@@ -305,6 +327,10 @@ pub unsafe extern "C" fn rfb_client_options_default(out: *mut RfbClientOptions) 
         encodings: std::ptr::null(),
         encodings_len: 0,
         continuous_updates: false,
+        security_types: std::ptr::null(),
+        tls_ca_pem: std::ptr::null(),
+        tls_fingerprint: std::ptr::null(),
+        tls_server_name: std::ptr::null(),
     };
     // SAFETY: non-null and writable by the caller's contract.
     unsafe { out.write(d) };
@@ -330,6 +356,7 @@ pub unsafe extern "C" fn rfb_client_new(
                 continuous_updates: false,
                 ..Config::default()
             };
+            let mut security = None;
             if !options.is_null() {
                 // SAFETY: caller's contract.
                 let o = unsafe { &*options };
@@ -352,8 +379,19 @@ pub unsafe extern "C" fn rfb_client_new(
                         list.iter().map(|&n| Encoding::from_i32(n)).collect();
                     config.encodings = Config::encodings_with_pseudo(&pixel);
                 }
+                // SAFETY: caller's contract (the strings are NULL or NUL-terminated).
+                security = Some(unsafe { crate::security::from_options(o) }?);
             }
-            let client = Client::new(config, Duration::from_millis(now_ms), Box::new(OsRng));
+            let security = match security {
+                Some(s) => s,
+                None => crate::security::Security::new(None, None, None, None)
+                    .map_err(|e| Failure::new(RfbStatus::InvalidArgument, e.to_string()))?,
+            };
+            security.configure(&mut config);
+            let mut client = Client::new(config, Duration::from_millis(now_ms), Box::new(OsRng));
+            security
+                .register(&mut client)
+                .map_err(|e| Failure::new(RfbStatus::InvalidArgument, e.to_string()))?;
             Ok(Box::new(ClientHandle {
                 magic: CLIENT_MAGIC,
                 state: ClientState {
@@ -365,6 +403,7 @@ pub unsafe extern "C" fn rfb_client_new(
                     event_text: CString::default(),
                     damage: Vec::new(),
                     poisoned: false,
+                    rejected_fingerprint: CString::default(),
                 },
             }))
         },
@@ -404,6 +443,23 @@ pub unsafe extern "C" fn rfb_client_free(c: *mut RfbClient) {
             Ok(())
         },
     );
+}
+
+/// The state behind a handle that may be poisoned (for the accessors that work then), or
+/// None for NULL and non-client pointers.
+///
+/// # Safety
+/// `c` is NULL or a handle from `rfb_client_new`.
+pub(crate) unsafe fn peek<'a>(c: *const RfbClient) -> Option<&'a ClientState> {
+    if c.is_null() {
+        return None;
+    }
+    // SAFETY: caller's contract; every librfb handle starts with its magic number.
+    if unsafe { c.cast::<u64>().read() } != CLIENT_MAGIC {
+        return None;
+    }
+    // SAFETY: a live client, as the magic number says.
+    Some(unsafe { &(*c.cast::<ClientHandle>()).state })
 }
 
 /// The message of the last failure on this handle ("" if none), valid until the next call

@@ -39,6 +39,14 @@ pub enum RfbStatus {
     /// An internal error (a caught Rust panic). The handle must not be used again except for
     /// `*_error_message` and `*_free`.
     Panic = 13,
+    /// The server's TLS certificate was not trusted: not signed by the configured CA, not the
+    /// pinned fingerprint, or no trust was configured. `rfb_client_rejected_fingerprint` has
+    /// its SHA-256 fingerprint: show it to the user and reconnect with `tls_fingerprint` set
+    /// to it to trust this certificate (trust on first use).
+    CertificateRejected = 14,
+    /// The TLS layer failed (handshake, an alert from the server, a record that does not
+    /// decrypt).
+    Tls = 15,
 }
 
 /// A failure: the status and its message.
@@ -46,6 +54,8 @@ pub enum RfbStatus {
 pub(crate) struct Failure {
     pub(crate) status: RfbStatus,
     pub(crate) message: String,
+    /// The rejected certificate's SHA-256 fingerprint (`CertificateRejected` only).
+    pub(crate) fingerprint: Option<String>,
 }
 
 impl Failure {
@@ -53,6 +63,7 @@ impl Failure {
         Self {
             status,
             message: message.into(),
+            fingerprint: None,
         }
     }
 }
@@ -68,9 +79,15 @@ impl From<rfb_core::Error> for Failure {
             E::Unsupported(_) => RfbStatus::Unsupported,
             E::LimitExceeded { .. } => RfbStatus::LimitExceeded,
             E::ApiMisuse(_) => RfbStatus::Misuse,
+            E::CertificateRejected { .. } => RfbStatus::CertificateRejected,
+            E::Tls { .. } => RfbStatus::Tls,
             _ => RfbStatus::Protocol,
         };
-        Self::new(status, e.to_string())
+        let mut f = Self::new(status, e.to_string());
+        if let E::CertificateRejected { fingerprint, .. } = &e {
+            f.fingerprint = Some(fingerprint.clone());
+        }
+        f
     }
 }
 

@@ -17,11 +17,13 @@ mod client;
 mod decoder;
 mod error;
 mod keysym;
+mod security;
 
 pub use client::*;
 pub use decoder::*;
 pub use error::*;
 pub use keysym::*;
+pub use security::{rfb_client_rejected_fingerprint, rfb_client_supply_credentials_target};
 
 use std::ffi::{CStr, c_char};
 

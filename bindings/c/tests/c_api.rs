@@ -284,3 +284,171 @@ fn header_is_current() {
          `RFB_C_WRITE_HEADER=1 cargo build -p rfb-c` and commit it"
     );
 }
+
+/// A CA and a server certificate for 127.0.0.1 it signed, as PEM files in `dir` (and the
+/// server certificate's SHA-256 fingerprint, as `rfb_client_rejected_fingerprint` prints it).
+fn make_pki(dir: &Path, ca_name: &str) -> String {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    std::fs::create_dir_all(dir).unwrap();
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.distinguished_name.push(DnType::CommonName, ca_name);
+    let ca = CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap();
+    let mut p = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    p.distinguished_name.push(DnType::CommonName, "librfb test");
+    let key = KeyPair::generate().unwrap();
+    let cert = p.signed_by(&key, &ca).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+    let der = dir.join("cert.der");
+    std::fs::write(&der, cert.der()).unwrap();
+    let out = Command::new("sha256sum").arg(&der).output().unwrap();
+    let hex = String::from_utf8_lossy(&out.stdout);
+    let hex = hex.split_whitespace().next().unwrap().to_string();
+    hex.as_bytes()
+        .chunks(2)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+const TLS_VNC_PW: &str = "tlspw123";
+/// The PAM user scripts/install-test-deps.sh creates for Plain.
+const PLAIN_USER: &str = "vnctest";
+const PLAIN_PW: &str = "plainpw1";
+
+/// An Xvnc offering only `types` (X509Vnc, X509Plain, ...) with the certificate in `pki`.
+fn tls_desktop(types: &str, pki: &Path) -> Option<Xvnc> {
+    let p = |n: &str| pki.join(n).display().to_string();
+    desktop(
+        XvncOptions::new(200, 150)
+            .vnc_auth(TLS_VNC_PW)
+            .arg("-SecurityTypes")
+            .arg(types)
+            .arg("-X509Cert")
+            .arg(p("cert.pem"))
+            .arg("-X509Key")
+            .arg(p("key.pem"))
+            .arg("-PlainUsers")
+            .arg(PLAIN_USER)
+            .arg("-PAMService")
+            .arg("tigervnc"),
+    )
+}
+
+/// Runs the screenshot example with `flags` against `x`; on success the picture must equal
+/// `xwd -root`.
+fn tls_shot(x: &Xvnc, flags: &[&str], password: &str, valgrind: bool) -> Output {
+    let exe = compile("bindings/c/examples/screenshot.c", x.dir());
+    let ppm = x.dir().join("tls.ppm");
+    let _ = std::fs::remove_file(&ppm);
+    let port = x.port().to_string();
+    let mut args: Vec<&str> = flags.to_vec();
+    args.extend(["127.0.0.1", port.as_str(), ppm.to_str().unwrap(), password]);
+    let out = run(&exe, &args, valgrind);
+    if out.status.success() {
+        let got = read_ppm(&std::fs::read(&ppm).expect("read PPM")).expect("parse PPM");
+        let want = x.xwd_root();
+        assert_eq!(got.diff_count(&want), 0, "{:?}", got.first_diff(&want));
+    }
+    out
+}
+
+fn stderr_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn c_vencrypt_x509vnc_and_x509plain_with_a_ca() {
+    let dir = std::env::temp_dir().join(format!("rfb-c-tls-ca-{}", std::process::id()));
+    make_pki(&dir, "librfb test CA");
+    let ca = dir.join("ca.pem").display().to_string();
+    let Some(x) = tls_desktop("X509Vnc,X509Plain", &dir) else {
+        return;
+    };
+    // Named: with a CA and no list librfb prefers X509Plain, which needs a username.
+    let out = tls_shot(&x, &["-s", "x509vnc", "-c", &ca], TLS_VNC_PW, false);
+    assert_ok(&out, "X509Vnc with a CA");
+    let out = tls_shot(
+        &x,
+        &["-s", "x509plain", "-u", PLAIN_USER, "-c", &ca],
+        PLAIN_PW,
+        false,
+    );
+    assert_ok(&out, "X509Plain with a CA");
+    // Wrong passwords: AUTH_FAILED from inside TLS.
+    let out = tls_shot(&x, &["-s", "x509vnc", "-c", &ca], "wrongpw9", false);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("authentication failed"),
+        "{}",
+        stderr_of(&out)
+    );
+    let out = tls_shot(
+        &x,
+        &["-s", "x509plain", "-u", PLAIN_USER, "-c", &ca],
+        "wrongpw9",
+        false,
+    );
+    assert!(
+        stderr_of(&out).contains("authentication failed"),
+        "{}",
+        stderr_of(&out)
+    );
+    // Another CA: the certificate is rejected, with its fingerprint.
+    let other = dir.join("other");
+    make_pki(&other, "some other CA");
+    let other_ca = other.join("ca.pem").display().to_string();
+    let out = tls_shot(&x, &["-s", "x509vnc", "-c", &other_ca], TLS_VNC_PW, false);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("not trusted by the CA file"),
+        "{}",
+        stderr_of(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn c_vencrypt_fingerprint_trust_on_first_use() {
+    let dir = std::env::temp_dir().join(format!("rfb-c-tls-pin-{}", std::process::id()));
+    let fp = make_pki(&dir, "librfb test CA");
+    let Some(x) = tls_desktop("X509Vnc", &dir) else {
+        return;
+    };
+    // Nothing trusted: CERTIFICATE_REJECTED and the certificate's fingerprint.
+    let out = tls_shot(&x, &[], TLS_VNC_PW, false);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains(&format!("-f {fp}")),
+        "{}",
+        stderr_of(&out)
+    );
+    // Pinned: accepted (and clean under valgrind: the TLS path leaks nothing).
+    let valgrind = valgrind_available();
+    let out = tls_shot(&x, &["-f", &fp], TLS_VNC_PW, valgrind);
+    assert_ok(&out, "pinned fingerprint");
+    // Another fingerprint: rejected.
+    let wrong = format!(
+        "{}{}",
+        if fp.starts_with("00") { "01" } else { "00" },
+        &fp[2..]
+    );
+    let out = tls_shot(&x, &["-f", &wrong], TLS_VNC_PW, false);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("does not match the pinned"),
+        "{}",
+        stderr_of(&out)
+    );
+    // A malformed fingerprint fails in rfb_client_new, before any byte is sent.
+    let out = tls_shot(&x, &["-f", "abc"], TLS_VNC_PW, false);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("invalid SHA-256 fingerprint"),
+        "{}",
+        stderr_of(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
