@@ -376,6 +376,22 @@ impl Client {
         }
     }
 
+    /// Refuses the identity announced by [`Event::ServerVerification`]. The connection fails
+    /// with the security type's typed error, returned here (for an RSA key,
+    /// [`Error::ServerKeyRejected`] with its fingerprint); nothing more is sent.
+    pub fn reject_server(&mut self) -> Result<(), Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let State::Security(handler) = &mut self.state else {
+            return Err(Error::ApiMisuse(
+                "no server identity is waiting for approval",
+            ));
+        };
+        let e = handler.reject_server();
+        Err(self.fail(e))
+    }
+
     /// Tells the client the server closed the connection, with `unconsumed` bytes still held
     /// by the driver. A close between messages ends the session cleanly; a close in the
     /// handshake or in the middle of a message is an error naming where it happened.

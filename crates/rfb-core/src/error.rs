@@ -95,6 +95,16 @@ pub enum Error {
         /// SHA-256 of the end-entity certificate (DER), lower-case hex, colon-separated.
         fingerprint: String,
     },
+    /// The server's RSA key (RA2 security types) was not accepted: the application rejected
+    /// it, or it does not match the pinned fingerprint. As with certificates, an application
+    /// can show the fingerprint and reconnect with it pinned.
+    #[error("server key rejected ({reason}); its SHA-256 fingerprint is {fingerprint}")]
+    ServerKeyRejected {
+        /// Why it was rejected.
+        reason: String,
+        /// SHA-256 of the key's wire bytes, lower-case hex, colon-separated.
+        fingerprint: String,
+    },
     /// The caller used the API out of order (not fatal: the client state is unchanged).
     #[error("API misuse: {0}")]
     ApiMisuse(&'static str),

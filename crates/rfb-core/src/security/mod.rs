@@ -11,6 +11,7 @@ mod identity;
 mod mslogon2;
 mod none;
 mod plain;
+mod ra2;
 mod tight;
 mod tls;
 mod vencrypt;
@@ -22,6 +23,10 @@ pub use identity::ServerIdentity;
 pub use mslogon2::{MsLogonII, mod_pow, mslogon2_encrypt};
 pub use none::NoneSecurity;
 pub use plain::{Plain, plain_message};
+pub use ra2::{
+    DEFAULT_CLIENT_KEY_BITS, MAX_KEY_BITS, MIN_KEY_BITS, Ra2, Ra2ClientKey, Ra2Factory,
+    Ra2Settings, format_key_fingerprint, key_fingerprint, parse_key_fingerprint,
+};
 pub(crate) use tight::CAPABILITY_LEN;
 pub use tight::TightSecurity;
 pub use tls::{TlsConnector, TlsKind, TlsSession, TlsStatus};
@@ -239,6 +244,12 @@ pub trait SecurityHandler: Send {
             "no server identity is waiting for approval",
         ))
     }
+    /// The application refused the identity raised as [`Event::ServerVerification`]: the
+    /// fatal error to end the connection with (a type names what it rejected). The default is
+    /// misuse, for types that never raise an identity.
+    fn reject_server(&mut self) -> Error {
+        Error::ApiMisuse("no server identity is waiting for approval")
+    }
 }
 
 /// Makes handlers for one security type; register extra ones with
@@ -259,6 +270,10 @@ pub(crate) fn builtin(t: SecurityType) -> Option<Box<dyn SecurityHandler>> {
         SecurityType::Xvp => Some(Box::new(Xvp::default())),
         SecurityType::MsLogonII => Some(Box::new(MsLogonII::default())),
         SecurityType::AppleArd => Some(Box::new(AppleArd::default())),
+        SecurityType::Ra2
+        | SecurityType::Ra2ne
+        | SecurityType::Ra2_256
+        | SecurityType::Ra2ne256 => Ra2::new(t).map(|h| Box::new(h) as Box<dyn SecurityHandler>),
         _ => None,
     }
 }
