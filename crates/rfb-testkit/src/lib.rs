@@ -11,6 +11,7 @@
 //! * [`pattern`]: deterministic test images with many distinct colours;
 //! * [`net`]: free loopback ports and bounded waits for a listener;
 //! * [`peer`]: "is this tool installed?" checks that skip visibly outside CI and fail in CI;
+//! * [`scripted`]: a Python RFB server for security types no Debian server offers;
 //! * [`xvnc`]: one TigerVNC `Xvnc` per test on loopback, with X helpers (root colour, showing an
 //!   image or an xterm, dumping the root window) and cleanup of every process it started.
 //!
@@ -36,6 +37,7 @@ pub mod peer;
 pub mod ppm;
 pub mod qemu;
 pub mod replay;
+pub mod scripted;
 mod time;
 pub mod x11vnc;
 pub mod xvnc;
