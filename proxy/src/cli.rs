@@ -142,6 +142,38 @@ pub(crate) struct Args {
     /// RFB byte (the target must expect it).
     #[arg(long)]
     pub(crate) proxy_protocol: bool,
+    /// RFB-aware security mode: the proxy authenticates to the VNC server itself with these
+    /// security types, in order (names or numbers as the rfb CLI's --security: vencrypt,
+    /// vncauth, none, VeNCrypt subtypes x509vnc, x509plain, x509none, tlsvnc, tlsplain,
+    /// tlsnone, plain), while the browser sees None or --browser-auth vncauth.
+    #[arg(long, value_name = "LIST")]
+    pub(crate) vnc_security: Option<String>,
+    /// With --vnc-security: the user name for the VNC server (VeNCrypt Plain, X509Plain,
+    /// TLSPlain).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) vnc_username: Option<String>,
+    /// With --vnc-security: a file whose first line is the VNC server's password.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) vnc_password_file: Option<PathBuf>,
+    /// With --vnc-security: CA certificates (PEM) that the VNC server's X.509 certificate
+    /// must chain to.
+    #[arg(long, value_name = "PEM")]
+    pub(crate) vnc_ca_file: Option<PathBuf>,
+    /// With --vnc-security: the SHA-256 fingerprint of the VNC server's certificate (hex,
+    /// colons allowed), pinned instead of a CA.
+    #[arg(long, value_name = "SHA256")]
+    pub(crate) vnc_fingerprint: Option<String>,
+    /// With --vnc-security: the name the VNC server's certificate must carry (default: the
+    /// target's host).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) vnc_tls_server_name: Option<String>,
+    /// With --vnc-security: what the browser must do: `none` (default) or `vncauth` (VNC
+    /// Authentication with --browser-password-file).
+    #[arg(long, value_name = "none|vncauth")]
+    pub(crate) browser_auth: Option<String>,
+    /// With --browser-auth vncauth: a file whose first line is the password browsers must give.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) browser_password_file: Option<PathBuf>,
 }
 
 /// The default listen port of noVNC's launcher.

@@ -11,6 +11,7 @@ mod endpoints;
 mod launcher;
 mod recorder;
 mod relay;
+mod rfb_security;
 mod session;
 mod target;
 mod tls;
@@ -48,6 +49,8 @@ pub(crate) struct Shared {
     pub(crate) metrics: Arc<endpoints::Metrics>,
     /// Files served on plain GET/HEAD: `--web DIR`, or the built-in app in the launcher form.
     pub(crate) web: Option<web::WebRoot>,
+    /// `--vnc-security`: the RFB-aware security mode (rfb_security/).
+    pub(crate) rfb_security: Option<Arc<rfb_security::SecurityMode>>,
 }
 
 fn main() -> ExitCode {
@@ -143,6 +146,7 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         None => None,
     };
     let tls = tls::Tls::from_args(&args)?;
+    let rfb_security = rfb_security::SecurityMode::from_args(&args)?;
     let listener = TcpListener::bind(&listen)
         .await
         .map_err(|e| launcher::bind_error(&listen, &e))?;
@@ -176,6 +180,7 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         active: AtomicUsize::new(0),
         metrics: Arc::default(),
         web,
+        rfb_security,
     });
     let started = Instant::now();
     let next_id = AtomicU64::new(1);

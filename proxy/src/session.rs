@@ -201,6 +201,11 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             tracing::info!(%peer, id, %target, "connected");
             let _session = shared.metrics.session_started();
             let t = crate::endpoints::Counted::new(t, shared.metrics.clone());
+            // --vnc-security: the proxy authenticates to the server itself (rfb_security/).
+            let t: Box<dyn target::TargetStream> = match &shared.rfb_security {
+                Some(mode) => crate::rfb_security::wrap(mode.clone(), Box::new(t), &target, id),
+                None => Box::new(t),
+            };
             let end = relay(s, t, ws, initial, recorder, heartbeat, shutdown).await;
             shared.metrics.ended(&end);
             end

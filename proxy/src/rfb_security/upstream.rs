@@ -1,0 +1,333 @@
+//! The server-facing half of the RFB-aware security mode: the proxy is an RFB client up to
+//! SecurityResult (rfb-core in handshake-only mode, `Client::stop_after_security`), with the
+//! security types, credentials and TLS trust given on the command line.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use rfb_core::handover::Authenticated;
+use rfb_core::rfb_encodings::Framebuffer;
+use rfb_core::security::{
+    SecurityType, TlsConnector, TlsKind, Transform, VeNCryptFactory, VeNCryptSubtype,
+};
+use rfb_core::{Client, Config, Credentials, Error as RfbError, Event};
+use rfb_tls::{RustlsConnector, TimeProvider, TlsSettings, UnixTime, Verify};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// VeNCrypt subtypes tried when `--vnc-security vencrypt` names none: the TLS ones only (the
+/// point of this mode is TLS to the server). X.509 ones need `--vnc-ca-file` or
+/// `--vnc-fingerprint` and are left out without them; TLSPlain (a password inside anonymous
+/// TLS, open to a man in the middle) only when named, as in the rfb CLI.
+const DEFAULT_SUBTYPES: &[VeNCryptSubtype] = &[
+    VeNCryptSubtype::X509Plain,
+    VeNCryptSubtype::X509Vnc,
+    VeNCryptSubtype::X509None,
+    VeNCryptSubtype::TlsVnc,
+    VeNCryptSubtype::TlsNone,
+];
+
+fn is_x509(s: VeNCryptSubtype) -> bool {
+    matches!(
+        s,
+        VeNCryptSubtype::X509None | VeNCryptSubtype::X509Vnc | VeNCryptSubtype::X509Plain
+    )
+}
+
+/// How the proxy authenticates to VNC servers.
+#[derive(Clone)]
+pub(crate) struct Upstream {
+    types: Vec<SecurityType>,
+    subtypes: Vec<VeNCryptSubtype>,
+    username: Option<String>,
+    password: Option<String>,
+    verify: Option<Verify>,
+    server_name: Option<String>,
+}
+
+impl core::fmt::Debug for Upstream {
+    // Never print the stored password.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Upstream")
+            .field("types", &self.types)
+            .field("subtypes", &self.subtypes)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses `--vnc-security`: comma-separated names or numbers, as the rfb CLI's `--security`
+/// (`vencrypt`, `vncauth`, `none`, VeNCrypt subtype names such as `x509vnc` or `tlsvnc`, or
+/// numbers; numbers from 256 are subtypes). Types that change what follows SecurityResult
+/// (Tight's capability lists in ServerInit) cannot be relayed and are refused.
+pub(crate) fn parse_list(s: &str) -> anyhow::Result<(Vec<SecurityType>, Vec<VeNCryptSubtype>)> {
+    let mut types = Vec::new();
+    let mut subtypes = Vec::new();
+    for word in s.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        let lower = word.to_ascii_lowercase();
+        let number = lower.parse::<u32>().ok();
+        let sub = VeNCryptSubtype::from_name(&lower)
+            .filter(|_| number.is_none_or(|n| n >= 256))
+            .filter(|s| !matches!(s, VeNCryptSubtype::Unknown(_)));
+        let t = if let Some(sub) = sub {
+            if !subtypes.contains(&sub) {
+                subtypes.push(sub);
+            }
+            SecurityType::VeNCrypt
+        } else {
+            match SecurityType::from_name(&lower) {
+                Some(SecurityType::Tight) => {
+                    anyhow::bail!("--vnc-security: tight cannot be relayed (it changes ServerInit)")
+                }
+                Some(t) if !matches!(t, SecurityType::Unknown(_) | SecurityType::Invalid) => t,
+                _ => anyhow::bail!("--vnc-security: unknown security type {word:?}"),
+            }
+        };
+        if !types.contains(&t) {
+            types.push(t);
+        }
+    }
+    anyhow::ensure!(!types.is_empty(), "--vnc-security: the list is empty");
+    Ok((types, subtypes))
+}
+
+impl Upstream {
+    /// Checks the options together: a trust anchor for X.509 subtypes named explicitly,
+    /// anonymous TLS only in builds that have it.
+    pub(crate) fn new(
+        list: &str,
+        username: Option<String>,
+        password: Option<String>,
+        verify: Option<Verify>,
+        server_name: Option<String>,
+    ) -> anyhow::Result<Self> {
+        let (types, mut subtypes) = parse_list(list)?;
+        if let Some(s) = subtypes.iter().find(|s| is_x509(**s)) {
+            anyhow::ensure!(
+                verify.is_some(),
+                "--vnc-security {}: give --vnc-ca-file or --vnc-fingerprint to trust the VNC \
+                 server's certificate",
+                s.name()
+            );
+        }
+        #[cfg(not(feature = "anon-tls"))]
+        if let Some(s) = subtypes.iter().find(|s| {
+            matches!(
+                s,
+                VeNCryptSubtype::TlsNone | VeNCryptSubtype::TlsVnc | VeNCryptSubtype::TlsPlain
+            )
+        }) {
+            anyhow::bail!(
+                "--vnc-security {}: this rfb-proxy was built without anonymous TLS (feature \
+                 anon-tls)",
+                s.name()
+            );
+        }
+        if types.contains(&SecurityType::VeNCrypt) && subtypes.is_empty() {
+            subtypes = DEFAULT_SUBTYPES
+                .iter()
+                .copied()
+                .filter(|s| verify.is_some() || !is_x509(*s))
+                .collect();
+        }
+        Ok(Self {
+            types,
+            subtypes,
+            username,
+            password,
+            verify,
+            server_name,
+        })
+    }
+
+    fn client(&self, host: &str) -> Result<Client, String> {
+        let config = Config {
+            security_types: self.types.clone(),
+            ..Config::default()
+        };
+        let mut client = Client::new(config, core::time::Duration::ZERO, Box::new(super::OsRng));
+        client.stop_after_security();
+        if self.types.contains(&SecurityType::VeNCrypt) {
+            let settings = TlsSettings {
+                server_name: self.server_name.clone().unwrap_or_else(|| host.to_string()),
+                // Without a trust anchor every certificate is rejected with its fingerprint;
+                // only anonymous subtypes are configured then.
+                verify: self.verify.clone().unwrap_or(Verify::AskUser),
+                time: Arc::new(SystemClock),
+            };
+            let x509 = RustlsConnector::new(settings).map_err(|e| e.to_string())?;
+            let tls = Connectors {
+                x509,
+                #[cfg(feature = "anon-tls")]
+                anon: rfb_tls::AnonTlsConnector,
+            };
+            client.register_security(Arc::new(VeNCryptFactory::new(
+                self.subtypes.clone(),
+                Some(Arc::new(tls)),
+            )));
+        }
+        Ok(client)
+    }
+
+    fn credentials(&self, need: rfb_core::CredentialsNeeded) -> Result<Credentials, String> {
+        if need.password && self.password.is_none() {
+            return Err(
+                "the VNC server asks for a password, and the proxy has none \
+                        (--vnc-password-file)"
+                    .into(),
+            );
+        }
+        if need.username && self.username.is_none() {
+            return Err(
+                "the VNC server asks for a user name, and the proxy has none \
+                        (--vnc-username)"
+                    .into(),
+            );
+        }
+        if need.target {
+            return Err("the VNC server asks for a target, which the proxy cannot give".into());
+        }
+        Ok(Credentials {
+            username: self.username.clone(),
+            password: self.password.clone(),
+            target: None,
+        })
+    }
+
+    /// Runs the client handshake on `s` up to SecurityResult OK. Returns the handed-over
+    /// state and raw server bytes not yet consumed (only without a transform), or a reason
+    /// for the browser.
+    pub(crate) async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        s: &mut S,
+        host: &str,
+    ) -> Result<(Authenticated, Vec<u8>), String> {
+        let mut client = self.client(host)?;
+        let mut fb = Framebuffer::default();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut chunk = vec![0u8; 16 * 1024];
+        let reason = |e: RfbError| format!("VNC server: {e}");
+        loop {
+            let used = client.handle_input(&buf, &mut fb).map_err(reason)?;
+            buf.drain(..used);
+            let mut supplied = false;
+            while let Some(ev) = client.poll_event() {
+                if let Event::CredentialsRequired(need) = ev {
+                    let c = self.credentials(need)?;
+                    client.supply_credentials(&c).map_err(reason)?;
+                    supplied = true;
+                }
+            }
+            while let Some(out) = client.poll_transmit() {
+                s.write_all(&out)
+                    .await
+                    .map_err(|e| format!("VNC server: {e}"))?;
+            }
+            if supplied {
+                continue;
+            }
+            if client.is_authenticated() {
+                let a = client
+                    .take_authenticated()
+                    .ok_or("VNC server: no handover")?;
+                return Ok((a, buf));
+            }
+            // The client asks for at most a string's length more (its limits bound it).
+            let n = s
+                .read(&mut chunk)
+                .await
+                .map_err(|e| format!("VNC server: {e}"))?;
+            if n == 0 {
+                let e = client
+                    .handle_eof(buf.len())
+                    .err()
+                    .unwrap_or(RfbError::Closed);
+                return Err(reason(e));
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+/// The driver's clock for certificate validity.
+#[derive(Debug)]
+struct SystemClock;
+
+impl TimeProvider for SystemClock {
+    fn current_time(&self) -> Option<UnixTime> {
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .ok()
+            .map(UnixTime::since_unix_epoch)
+    }
+}
+
+/// rustls for X.509 subtypes, OpenSSL (when built with `anon-tls`) for anonymous ones.
+struct Connectors {
+    x509: RustlsConnector,
+    #[cfg(feature = "anon-tls")]
+    anon: rfb_tls::AnonTlsConnector,
+}
+
+impl TlsConnector for Connectors {
+    fn supports(&self, kind: TlsKind) -> bool {
+        #[cfg(feature = "anon-tls")]
+        if self.anon.supports(kind) {
+            return true;
+        }
+        self.x509.supports(kind)
+    }
+
+    fn connect(
+        &self,
+        kind: TlsKind,
+        to_server: &mut Vec<u8>,
+    ) -> Result<Box<dyn Transform>, RfbError> {
+        #[cfg(feature = "anon-tls")]
+        if kind == TlsKind::Anonymous {
+            return self.anon.connect(kind, to_server);
+        }
+        self.x509.connect(kind, to_server)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_and_checks() {
+        let (t, s) = parse_list("x509vnc,vncauth,262").unwrap();
+        assert_eq!(t, [SecurityType::VeNCrypt, SecurityType::VncAuth]);
+        assert_eq!(s, [VeNCryptSubtype::X509Vnc, VeNCryptSubtype::X509Plain]);
+        assert!(parse_list("tight").is_err());
+        assert!(parse_list("bogus").is_err());
+        assert!(parse_list(",").is_err());
+        // X.509 named without trust: refused up front.
+        let e = Upstream::new("x509vnc", None, None, None, None).unwrap_err();
+        assert!(e.to_string().contains("--vnc-ca-file"), "{e}");
+        // Plain `vencrypt` without trust: the anonymous TLS subtypes only.
+        let u = Upstream::new("vencrypt", None, None, None, None).unwrap();
+        assert!(u.subtypes.iter().all(|s| !is_x509(*s)));
+        assert!(!u.subtypes.is_empty());
+        let u = Upstream::new(
+            "vencrypt",
+            None,
+            None,
+            Some(Verify::Fingerprint([0; 32])),
+            None,
+        )
+        .unwrap();
+        assert_eq!(u.subtypes, DEFAULT_SUBTYPES);
+        assert!(
+            !format!(
+                "{:?}",
+                Upstream {
+                    password: Some("pw".into()),
+                    ..u
+                }
+            )
+            .contains("pw\"")
+        );
+    }
+}
