@@ -15,6 +15,9 @@ use crate::recorder::Recorder;
 /// Bytes read from either side at a time (websockify's target read size).
 pub(crate) const CHUNK: usize = 64 * 1024;
 
+/// How long an ending session may spend delivering what it still owes either side.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How a relay ended, for the log.
 #[derive(Debug)]
 pub(crate) enum End {
@@ -70,16 +73,19 @@ where
     loop {
         if let Some(end) = &ending {
             // Drain what is owed to each side, then stop.
+            // Both drains are bounded: a target that is itself stalled writing to us (we no
+            // longer read it) would otherwise hold this session, its sockets and buffers
+            // forever (found by `proxy-soak`'s slow readers).
             if !to_target.is_empty() && !matches!(end, End::Protocol(_)) {
-                if tw.write_all(&to_target).await.is_err() {
+                let drained = tokio::time::timeout(DRAIN_TIMEOUT, tw.write_all(&to_target)).await;
+                if !matches!(drained, Ok(Ok(()))) {
                     return end_of(ending);
                 }
                 to_target.clear();
             }
             let _ = tw.shutdown().await;
             if !to_client.is_empty() {
-                let _ =
-                    tokio::time::timeout(Duration::from_secs(5), cw.write_all(&to_client)).await;
+                let _ = tokio::time::timeout(DRAIN_TIMEOUT, cw.write_all(&to_client)).await;
             }
             let _ = cw.shutdown().await;
             return end_of(ending);

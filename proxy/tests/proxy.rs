@@ -449,3 +449,58 @@ fn recording_is_websockify_format() {
     assert_eq!(from_target, b"\x00hello'\\");
     let _ = std::fs::remove_file(&path);
 }
+
+/// A client that pushes and never reads, in front of a target that does the same, then
+/// vanishes: the proxy may try to deliver what it still owes the target only for a bounded
+/// time, then must close the target connection. (Found by `proxy-soak`: the session used to
+/// wait forever on a target that was itself stalled writing to the proxy.)
+#[test]
+fn a_vanished_client_does_not_pin_a_stalled_target() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = l.local_addr().unwrap().port();
+    let (closed_tx, closed_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok((mut s, _)) = l.accept() else { return };
+        s.set_write_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let junk = vec![0x42u8; 64 * 1024];
+        let deadline = Instant::now() + Duration::from_secs(60);
+        // Write without ever reading until the proxy drops the connection (or we give up).
+        while Instant::now() < deadline {
+            match s.write(&junk) {
+                Ok(_) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(_) => {
+                    let _ = closed_tx.send(());
+                    return;
+                }
+            }
+        }
+    });
+    let p = proxy_to(&format!("127.0.0.1:{target}"), &[]);
+    let mut c = Client::connect(p.port, "/").unwrap();
+    c.s.set_write_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let msg = vec![0x17u8; 64 * 1024];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Push until the whole chain (client → proxy → target, target → proxy → client) stalls.
+    loop {
+        assert!(Instant::now() < deadline, "never stalled");
+        c.ws.send_binary(&msg);
+        let frame: Vec<u8> = std::iter::from_fn(|| c.ws.poll_transmit())
+            .flatten()
+            .collect();
+        if c.s.write_all(&frame).is_err() {
+            break;
+        }
+    }
+    drop(c);
+    assert!(
+        closed_rx.recv_timeout(Duration::from_secs(30)).is_ok(),
+        "the proxy kept the stalled target connection after its client vanished"
+    );
+}
