@@ -1,6 +1,8 @@
 //! Shared code of the benchmarks: loading the recorded corpus.
 #![forbid(unsafe_code)]
 
+pub mod loopback;
+
 use std::path::{Path, PathBuf};
 
 use rfb_core::record::{self, Frame};

@@ -18,7 +18,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use rfb_ws::{HeadLimits, Limits, Role, WsConnection, WsEvent};
+use rfb_benches::loopback::Conn;
+use rfb_testkit::net::free_port;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, Command};
@@ -63,13 +64,6 @@ impl Drop for Subject {
                 .status();
         }
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 fn root() -> PathBuf {
@@ -129,128 +123,6 @@ async fn relay_main(listen: String, target: String) {
                 let _ = tokio::io::copy_bidirectional(&mut c, &mut t).await;
             }
         });
-    }
-}
-
-/// A client connection: raw TCP for the relay, WebSocket for the proxies.
-struct Conn {
-    s: TcpStream,
-    ws: Option<WsConnection>,
-    buf: Vec<u8>,
-}
-
-impl Conn {
-    async fn open(sub: &Subject) -> Self {
-        let mut s = TcpStream::connect(("127.0.0.1", sub.port))
-            .await
-            .expect("connect");
-        s.set_nodelay(true).ok();
-        if !sub.kind.ws() {
-            return Self {
-                s,
-                ws: None,
-                buf: Vec::new(),
-            };
-        }
-        let key = rfb_ws::client_key([3; 16]);
-        s.write_all(&rfb_ws::client_request(
-            "127.0.0.1",
-            "/websockify",
-            &key,
-            &["binary"],
-        ))
-        .await
-        .expect("request");
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        loop {
-            let n = s.read(&mut chunk).await.expect("read head");
-            assert!(n > 0, "closed during the upgrade");
-            buf.extend_from_slice(&chunk[..n]);
-            if let Some((n, _)) =
-                rfb_ws::client_verify_response(&buf, &key, &HeadLimits::default()).expect("101")
-            {
-                buf.drain(..n);
-                break;
-            }
-        }
-        let ws = WsConnection::new(
-            Role::Client,
-            Limits {
-                max_frame: u64::MAX,
-                max_message: u64::MAX,
-            },
-            Some(Box::new(Xorshift(0x1234_5678))),
-        );
-        Self {
-            s,
-            ws: Some(ws),
-            buf,
-        }
-    }
-
-    async fn send(&mut self, data: &[u8]) {
-        match self.ws.as_mut() {
-            None => self.s.write_all(data).await.expect("send"),
-            Some(ws) => {
-                ws.send_binary(data);
-                while let Some(b) = ws.poll_transmit() {
-                    self.s.write_all(&b).await.expect("send");
-                }
-            }
-        }
-    }
-
-    /// Reads until at least `want` payload bytes arrived; returns how many.
-    async fn recv(&mut self, want: u64, chunk: &mut [u8]) -> u64 {
-        let mut got = 0u64;
-        loop {
-            if let Some(ws) = self.ws.as_mut() {
-                let n = ws.handle_input(&self.buf).expect("ws");
-                self.buf.drain(..n);
-                while let Some(ev) = ws.poll_event() {
-                    if let WsEvent::Data { data, .. } = ev {
-                        got += data.len() as u64;
-                    }
-                }
-            }
-            if got >= want {
-                return got;
-            }
-            let n = self.s.read(chunk).await.expect("recv");
-            if n == 0 {
-                return got;
-            }
-            if self.ws.is_some() {
-                self.buf.extend_from_slice(&chunk[..n]);
-            } else {
-                got += n as u64;
-            }
-        }
-    }
-}
-
-/// Masking keys for the client side (not security-relevant in a benchmark).
-struct Xorshift(u64);
-
-impl rand_core::RngCore for Xorshift {
-    fn next_u32(&mut self) -> u32 {
-        self.next_u64() as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn fill_bytes(&mut self, d: &mut [u8]) {
-        for b in d {
-            *b = self.next_u64() as u8;
-        }
-    }
-    fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(d);
-        Ok(())
     }
 }
 
@@ -410,7 +282,7 @@ async fn measure(kind: Kind, direct_rtt: (f64, f64), idle_conns: usize) -> Figur
     let leader = sub.child.id().expect("pid");
     let cpu0 = group_cpu(leader);
     let t = Instant::now();
-    let mut c = Conn::open(&sub).await;
+    let mut c = Conn::open(sub.port, sub.kind.ws()).await;
     let got = c.recv(total, &mut chunk).await;
     let down = got as f64 / MIB as f64 / t.elapsed().as_secs_f64();
     drop(c);
@@ -420,7 +292,7 @@ async fn measure(kind: Kind, direct_rtt: (f64, f64), idle_conns: usize) -> Figur
     // Client → server.
     let (sink, count) = sink_target().await;
     let sub = start(kind, sink).await;
-    let mut c = Conn::open(&sub).await;
+    let mut c = Conn::open(sub.port, sub.kind.ws()).await;
     let block = vec![0xa5u8; 64 * 1024];
     let t = Instant::now();
     for _ in 0..(total / block.len() as u64) {
@@ -441,7 +313,7 @@ async fn measure(kind: Kind, direct_rtt: (f64, f64), idle_conns: usize) -> Figur
     for _ in 0..100 {
         let sub = sub.clone();
         tasks.push(tokio::spawn(async move {
-            let mut c = Conn::open(&sub).await;
+            let mut c = Conn::open(sub.port, sub.kind.ws()).await;
             let mut chunk = vec![0u8; 256 * 1024];
             c.recv(per, &mut chunk).await
         }));
@@ -455,7 +327,7 @@ async fn measure(kind: Kind, direct_rtt: (f64, f64), idle_conns: usize) -> Figur
     // Latency and set-up time against an echo target, then idle connections' memory.
     let echo = echo_target().await;
     let sub = start(kind, echo).await;
-    let mut c = Conn::open(&sub).await;
+    let mut c = Conn::open(sub.port, sub.kind.ws()).await;
     let msg = [7u8; 32];
     let mut rtts = Vec::with_capacity(2000);
     for _ in 0..2000 {
@@ -470,7 +342,7 @@ async fn measure(kind: Kind, direct_rtt: (f64, f64), idle_conns: usize) -> Figur
     drop(c);
     let t = Instant::now();
     for _ in 0..100 {
-        drop(Conn::open(&sub).await);
+        drop(Conn::open(sub.port, sub.kind.ws()).await);
     }
     let setup_ms = t.elapsed().as_secs_f64() * 1000.0 / 100.0;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -478,7 +350,7 @@ async fn measure(kind: Kind, direct_rtt: (f64, f64), idle_conns: usize) -> Figur
     let base = group_pss_kib(leader);
     let mut idle = Vec::with_capacity(idle_conns);
     for _ in 0..idle_conns {
-        idle.push(Conn::open(&sub).await);
+        idle.push(Conn::open(sub.port, sub.kind.ws()).await);
     }
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let pss_per_idle = (group_pss_kib(leader).saturating_sub(base)) as f64 / idle_conns as f64;
