@@ -165,6 +165,17 @@ impl Session {
                 flow = Flow::Stop;
                 continue;
             }
+            if let Event::ServerVerification(_) = &ev {
+                // No one to ask here: an RA2 server key is trusted only when pinned with
+                // --fingerprint (its factory then never raises it); the error names the
+                // fingerprint to pin.
+                return Err(describe(
+                    self.client
+                        .reject_server()
+                        .err()
+                        .unwrap_or(RfbError::ApiMisuse("server not approved")),
+                ));
+            }
             if let Event::CredentialsRequired(need) = &ev {
                 if need.username && self.auth.username.is_none() {
                     bail!("the server requires a user name (pass --username NAME)");
@@ -253,6 +264,13 @@ pub(crate) fn describe(e: RfbError) -> anyhow::Error {
         } => anyhow!(
             "server certificate rejected: {reason}; its SHA-256 fingerprint is {fingerprint} \
              (pass --fingerprint {fingerprint} to trust it, or --ca-file PEM)"
+        ),
+        RfbError::ServerKeyRejected {
+            reason,
+            fingerprint,
+        } => anyhow!(
+            "server RSA key rejected: {reason}; its SHA-256 fingerprint is {fingerprint} \
+             (pass --fingerprint {fingerprint} to trust it)"
         ),
         _ => anyhow!("{e}"),
     }

@@ -34,7 +34,7 @@ pub(crate) struct Common {
     /// Read the VNC password from FILE: its first line, or the 8-byte file `vncpasswd` writes.
     #[arg(long, value_name = "FILE")]
     password_file: Option<PathBuf>,
-    /// User name for security types that need one (VeNCrypt Plain, X509Plain).
+    /// User name for security types that need one (VeNCrypt Plain, X509Plain, RA2).
     #[arg(long, value_name = "NAME")]
     username: Option<String>,
     /// Target system for xvp authentication (security type 22).
@@ -48,7 +48,8 @@ pub(crate) struct Common {
     /// the host). Without --security, only TLS security types are then accepted.
     #[arg(long, value_name = "PEM")]
     ca_file: Option<PathBuf>,
-    /// Trust the server's TLS certificate if its SHA-256 fingerprint is this (hex, colons
+    /// Trust the server's TLS certificate, or its RSA key for the RA2 types (`--security
+    /// ra2,ra2ne,ra2_256,ra2ne_256`), if its SHA-256 fingerprint is this (hex, colons
     /// optional). Without --security, only TLS security types are then accepted.
     #[arg(long, value_name = "SHA256")]
     fingerprint: Option<String>,

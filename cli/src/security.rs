@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use anyhow::{Context, bail};
 use rfb_core::security::{
-    SecurityType, TlsConnector, TlsKind, Transform, VeNCryptFactory, VeNCryptSubtype,
+    Ra2Settings, SecurityType, TlsConnector, TlsKind, Transform, VeNCryptFactory, VeNCryptSubtype,
 };
 use rfb_core::{Client, Config, Error as RfbError};
 use rfb_tls::{RustlsConnector, TimeProvider, TlsSettings, UnixTime, Verify};
@@ -53,7 +53,8 @@ pub(crate) fn parse_list(s: &str) -> anyhow::Result<SecurityList> {
         }
     };
     for word in s.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-        let lower = word.to_ascii_lowercase();
+        // `ra2_256` and `ra2-256` both name RA2_256.
+        let lower = word.to_ascii_lowercase().replace('_', "-");
         let as_number = lower.parse::<u32>().ok();
         if let Some(sub) = VeNCryptSubtype::from_name(&lower)
             .filter(|_| as_number.is_none_or(|n| n >= 256))
@@ -157,8 +158,16 @@ impl Auth {
         }
     }
 
-    /// Registers VeNCrypt with TLS for a server reached as `addr` (`host:port`).
+    /// Registers VeNCrypt with TLS for a server reached as `addr` (`host:port`), and the RA2
+    /// types with `--fingerprint` pinning the server's RSA key too.
     pub(crate) fn register(&self, client: &mut Client, addr: &str) -> anyhow::Result<()> {
+        let ra2 = match &self.verify {
+            Some(Verify::Fingerprint(fp)) => Ra2Settings::pinned(*fp),
+            _ => Ra2Settings::default(),
+        };
+        for f in ra2.factories() {
+            client.register_security(f);
+        }
         let subtypes = match (&self.list, &self.verify) {
             (Some(l), _) if !l.subtypes.is_empty() => l.subtypes.clone(),
             (None, Some(_)) => TLS_SUBTYPES.to_vec(),
@@ -237,6 +246,16 @@ mod tests {
         let l = parse_list("2,19,plain").unwrap();
         assert_eq!(l.types, [SecurityType::VncAuth, SecurityType::VeNCrypt]);
         assert_eq!(l.subtypes, [VeNCryptSubtype::Plain]);
+        let l = parse_list("ra2,RA2ne,ra2_256,ra2ne-256,129").unwrap();
+        assert_eq!(
+            l.types,
+            [
+                SecurityType::Ra2,
+                SecurityType::Ra2ne,
+                SecurityType::Ra2_256,
+                SecurityType::Ra2ne256
+            ]
+        );
         assert!(parse_list("bogus").is_err());
         assert!(parse_list("").is_err());
         assert_eq!(host_of("[::1]:5900"), "::1");
