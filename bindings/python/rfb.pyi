@@ -36,6 +36,17 @@ class WaitTimeout(Error):
 class StateError(Error):
     """The call is not valid in the current state (e.g. keys before the handshake finished)."""
 
+class CertificateError(Error):
+    """The server's TLS certificate was not trusted (not signed by the CA given, not the
+    pinned fingerprint, or nothing given to trust it)."""
+
+    fingerprint: str
+    """Its SHA-256 (lower-case hex with colons): show it, then connect again with
+    ``fingerprint=`` set to it to trust it (trust on first use)."""
+
+class TlsError(Error):
+    """The TLS layer failed (handshake, an alert from the server, a bad record)."""
+
 class Screenshot:
     """An immutable RGBA8 picture; ``bytes(img)`` is rows top to bottom, 4 bytes per pixel.
 
@@ -95,7 +106,17 @@ class Session:
         shared: bool = True,
         encodings: list[str] | None = None,
         continuous_updates: bool = False,
-    ) -> None: ...
+        *,
+        target: str | None = None,
+        security: str | list[str | int] | None = None,
+        ca_pem: str | bytes | None = None,
+        fingerprint: str | None = None,
+        tls_server_name: str | None = None,
+    ) -> None:
+        """Security: ``security`` lists accepted types in order (names or numbers; VeNCrypt
+        subtype names such as "x509vnc" select those subtypes); ``ca_pem`` with
+        ``tls_server_name`` or ``fingerprint`` say which TLS certificate to trust. Raises
+        ValueError for bad values."""
     def feed(self, data: bytes) -> None:
         """Raises AuthError, RefusedError, ProtocolError, ... on failure."""
     def eof(self) -> None:
@@ -198,6 +219,12 @@ def connect(
     password: str | None = None,
     *,
     username: str | None = None,
+    target: str | None = None,
+    security: str | list[str | int] | None = None,
+    ca_file: str | PathLike[str] | None = None,
+    ca_pem: str | bytes | None = None,
+    fingerprint: str | None = None,
+    tls_server_name: str | None = None,
     timeout: float = 10.0,
     shared: bool = True,
     encodings: list[str] | None = None,
@@ -210,6 +237,12 @@ async def connect_async(
     password: str | None = None,
     *,
     username: str | None = None,
+    target: str | None = None,
+    security: str | list[str | int] | None = None,
+    ca_file: str | PathLike[str] | None = None,
+    ca_pem: str | bytes | None = None,
+    fingerprint: str | None = None,
+    tls_server_name: str | None = None,
     timeout: float = 10.0,
     shared: bool = True,
     encodings: list[str] | None = None,

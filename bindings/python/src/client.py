@@ -272,15 +272,41 @@ def _open(address, timeout):
     return sock
 
 
-def connect(address, password=None, *, username=None, timeout=10.0, shared=True, encodings=None):
+def _session(address, password, shared, encodings, kw):
+    """A ``Session`` for ``connect``/``connect_async``: reads ``ca_file`` and names the TLS
+    server after the address's host unless ``tls_server_name`` is given."""
+    kw = dict(kw)
+    ca_file = kw.pop("ca_file", None)
+    if ca_file is not None:
+        if kw.get("ca_pem") is not None:
+            raise ValueError("give ca_file or ca_pem, not both")
+        with open(ca_file, "rb") as f:
+            kw["ca_pem"] = f.read()
+    if kw.get("ca_pem") is not None and kw.get("tls_server_name") is None:
+        kw["tls_server_name"] = parse_address(address)[0]
+    return Session(password=password, shared=shared, encodings=encodings, **kw)  # noqa: F821
+
+
+def connect(address, password=None, *, username=None, target=None, security=None, ca_file=None,
+            ca_pem=None, fingerprint=None, tls_server_name=None, timeout=10.0, shared=True,
+            encodings=None):
     """Connects to ``"HOST:PORT"`` (also ``"HOST::PORT"``, ``"[V6]:PORT"``; default port
     5900), authenticates with ``password`` if the server asks, and waits for the first full
     picture. Returns a blocking ``rfb.Client``.
 
+    Security keywords: ``username``, ``target`` (xvp), ``security`` (accepted types in order,
+    ``"x509vnc,vncauth"`` or a list), ``ca_file`` / ``ca_pem`` (the CA the server's TLS
+    certificate must chain to; the certificate must name the address's host, or
+    ``tls_server_name``), ``fingerprint`` (pin one certificate's SHA-256 instead).
+
     Raises ``ConnectError`` (TCP), ``AuthError`` (wrong or missing password),
-    ``RefusedError``, ``ProtocolError`` or ``WaitTimeout`` (no answer within ``timeout``)."""
+    ``CertificateError`` (an untrusted certificate; its ``fingerprint`` attribute is what to
+    pin), ``TlsError``, ``RefusedError``, ``ProtocolError`` or ``WaitTimeout`` (no answer
+    within ``timeout``); ``ValueError`` for bad security options, before connecting."""
+    session = _session(address, password, shared, encodings, dict(
+        username=username, target=target, security=security, ca_file=ca_file, ca_pem=ca_pem,
+        fingerprint=fingerprint, tls_server_name=tls_server_name))
     sock = _open(address, timeout)
-    session = Session(password=password, username=username, shared=shared, encodings=encodings)  # noqa: F821
     client = Client(sock, session, timeout)
     try:
         client._wait(client._full_update_seen)
@@ -421,8 +447,14 @@ class AsyncClient(_Base):
         return False
 
 
-async def connect_async(address, password=None, *, username=None, timeout=10.0, shared=True, encodings=None):
-    """As ``rfb.connect`` but for asyncio: returns an ``rfb.AsyncClient``."""
+async def connect_async(address, password=None, *, username=None, target=None, security=None, ca_file=None,
+                        ca_pem=None, fingerprint=None, tls_server_name=None, timeout=10.0, shared=True,
+                        encodings=None):
+    """As ``rfb.connect`` (same security keywords) but for asyncio: returns an
+    ``rfb.AsyncClient``."""
+    session = _session(address, password, shared, encodings, dict(
+        username=username, target=target, security=security, ca_file=ca_file, ca_pem=ca_pem,
+        fingerprint=fingerprint, tls_server_name=tls_server_name))
     host, port = parse_address(address)
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
@@ -434,7 +466,6 @@ async def connect_async(address, password=None, *, username=None, timeout=10.0, 
     sock = writer.get_extra_info("socket")
     if sock is not None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    session = Session(password=password, username=username, shared=shared, encodings=encodings)  # noqa: F821
     client = AsyncClient(reader, writer, session, timeout)
     try:
         await client._wait(client._full_update_seen)

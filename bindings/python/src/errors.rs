@@ -35,6 +35,20 @@ create_exception!(
     Error,
     "The server chose something this library does not implement."
 );
+create_exception!(
+    rfb,
+    CertificateError,
+    Error,
+    "The server's TLS certificate was not trusted (not signed by the CA given, not the pinned \
+     fingerprint, or nothing was given to trust it). `fingerprint` is its SHA-256: show it to \
+     the user and connect again with fingerprint=... to trust it (trust on first use)."
+);
+create_exception!(
+    rfb,
+    TlsError,
+    Error,
+    "The TLS layer failed (handshake, an alert from the server, a record that does not decrypt)."
+);
 create_exception!(rfb, ClosedError, Error, "The connection is closed.");
 create_exception!(
     rfb,
@@ -58,6 +72,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ProtocolError", py.get_type::<ProtocolError>())?;
     m.add("UnsupportedError", py.get_type::<UnsupportedError>())?;
     m.add("ClosedError", py.get_type::<ClosedError>())?;
+    m.add("CertificateError", py.get_type::<CertificateError>())?;
+    m.add("TlsError", py.get_type::<TlsError>())?;
     m.add("WaitTimeout", py.get_type::<WaitTimeout>())?;
     m.add("StateError", py.get_type::<StateError>())?;
     Ok(())
@@ -74,6 +90,15 @@ pub(crate) fn to_py(e: &rfb_core::Error) -> PyErr {
         E::Timeout { .. } => WaitTimeout::new_err(msg),
         E::Unsupported(_) => UnsupportedError::new_err(msg),
         E::ApiMisuse(_) => StateError::new_err(msg),
+        E::CertificateRejected { fingerprint, .. } => {
+            let err = CertificateError::new_err(msg);
+            // An attribute on the instance: what the caller pins on the next attempt.
+            Python::attach(|py| {
+                let _ = err.value(py).setattr("fingerprint", fingerprint.as_str());
+            });
+            err
+        }
+        E::Tls { .. } => TlsError::new_err(msg),
         _ => ProtocolError::new_err(msg),
     }
 }

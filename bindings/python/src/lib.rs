@@ -9,6 +9,7 @@ mod decoder;
 mod errors;
 mod keysym;
 mod screenshot;
+mod security;
 mod session;
 
 use pyo3::prelude::*;

@@ -60,6 +60,7 @@ pub(crate) struct Session {
     events: VecDeque<Ev>,
     username: Option<String>,
     password: Option<String>,
+    target: Option<String>,
     name: String,
     /// Counts framebuffer size changes; a `LiveView` is valid only for the one it saw.
     generation: u64,
@@ -83,10 +84,15 @@ impl Session {
                             "the server requires a username: pass username=... to connect()",
                         ));
                     }
+                    if need.target && self.target.is_none() {
+                        return Err(AuthError::new_err(
+                            "the server requires a target: pass target=... to connect()",
+                        ));
+                    }
                     let creds = Credentials {
                         username: self.username.clone(),
                         password: self.password.clone(),
-                        target: None,
+                        target: self.target.clone(),
                     };
                     self.client
                         .supply_credentials(&creds)
@@ -159,24 +165,66 @@ impl Session {
 
 #[pymethods]
 impl Session {
-    /// A session at the start of the handshake. `password` (and `username`, for security
-    /// types that need one) are supplied when the server asks. `encodings` names the pixel
-    /// encodings to offer, best first ("raw", "copyrect", "zrle", "tight", ...); the default
-    /// offers every lossless encoding. `shared` leaves other viewers connected.
+    /// A session at the start of the handshake. `password` (and `username`, `target` for
+    /// security types that need them) are supplied when the server asks. `encodings` names
+    /// the pixel encodings to offer, best first ("raw", "copyrect", "zrle", "tight", ...); the
+    /// default offers every lossless encoding. `shared` leaves other viewers connected.
+    ///
+    /// Security: `security` lists the accepted types in order ("x509vnc,vncauth" or
+    /// `["x509plain", "vncauth"]`, names or numbers; VeNCrypt subtype names select those
+    /// subtypes). `ca_pem` (PEM text) is the CA the server's TLS certificate must chain to,
+    /// with `tls_server_name` the name it must carry; `fingerprint` pins one certificate's
+    /// SHA-256 instead. With neither, a certificate raises `CertificateError` carrying its
+    /// fingerprint. Bad values raise `ValueError` here.
     #[new]
-    #[pyo3(signature = (password = None, username = None, shared = true, encodings = None, continuous_updates = false))]
+    #[pyo3(signature = (password = None, username = None, shared = true, encodings = None, continuous_updates = false, *, target = None, security = None, ca_pem = None, fingerprint = None, tls_server_name = None))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn new(
         password: Option<String>,
         username: Option<String>,
         shared: bool,
         encodings: Option<Vec<String>>,
         continuous_updates: bool,
+        target: Option<String>,
+        security: Option<&Bound<'_, PyAny>>,
+        ca_pem: Option<&Bound<'_, PyAny>>,
+        fingerprint: Option<String>,
+        tls_server_name: Option<String>,
     ) -> PyResult<Self> {
         let mut config = Config {
             shared,
             continuous_updates,
             ..Config::default()
         };
+        let list = match security {
+            None => None,
+            Some(v) => Some(if let Ok(s) = v.extract::<String>() {
+                s
+            } else {
+                let mut words = Vec::new();
+                for item in v.try_iter()? {
+                    words.push(item?.str()?.to_string());
+                }
+                words.join(",")
+            }),
+        };
+        let ca = match ca_pem {
+            None => None,
+            Some(v) => Some(if let Ok(s) = v.extract::<String>() {
+                s.into_bytes()
+            } else {
+                v.extract::<Vec<u8>>()
+                    .map_err(|_| PyValueError::new_err("ca_pem must be str or bytes"))?
+            }),
+        };
+        let security = crate::security::Security::new(
+            list.as_deref(),
+            ca.as_deref(),
+            fingerprint.as_deref(),
+            tls_server_name.as_deref(),
+        )
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        security.configure(&mut config);
         if let Some(names) = encodings {
             let mut pixel = Vec::new();
             for n in &names {
@@ -186,14 +234,19 @@ impl Session {
             }
             config.encodings = Config::encodings_with_pseudo(&pixel);
         }
+        let mut client = Client::new(config, Duration::ZERO, Box::new(OsRng));
+        security
+            .register(&mut client)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
         Ok(Self {
-            client: Client::new(config, Duration::ZERO, Box::new(OsRng)),
+            client,
             fb: Framebuffer::new(0, 0),
             inbuf: Vec::new(),
             out: Vec::new(),
             events: VecDeque::new(),
             username,
             password,
+            target,
             name: String::new(),
             generation: 0,
         })

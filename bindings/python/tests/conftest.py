@@ -75,10 +75,13 @@ def parse_xwd(data):
 
 
 class Xvnc:
-    def __init__(self, width=320, height=240, password=None):
+    def __init__(self, width=320, height=240, password=None, security=None, args=()):
+        """``security``: the -SecurityTypes value (default VncAuth with a password, else
+        None); ``args``: more Xvnc arguments (certificates, -PlainUsers)."""
         self.dir = tempfile.mkdtemp(prefix="rfb-py-xvnc-")
         self.port = _free_port()
         self.password = password
+        extra = args
         args = [
             "Xvnc", "-displayfd", "1", "-geometry", f"{width}x{height}", "-depth", "24",
             "-localhost=1", "-UseBlacklist=0", "-AlwaysShared", "-rfbport", str(self.port),
@@ -88,9 +91,10 @@ class Xvnc:
             with open(pwfile, "wb") as fh:
                 fh.write(subprocess.run(["vncpasswd", "-f"], input=(password + "\n").encode(),
                                         capture_output=True, check=True).stdout)
-            args += ["-SecurityTypes", "VncAuth", "-PasswordFile", pwfile]
+            args += ["-SecurityTypes", security or "VncAuth", "-PasswordFile", pwfile]
         else:
-            args += ["-SecurityTypes", "None"]
+            args += ["-SecurityTypes", security or "None"]
+        args += list(extra)
         self.log = open(os.path.join(self.dir, "xvnc.log"), "wb")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log)
         line = self.proc.stdout.readline().decode().strip()
