@@ -484,6 +484,18 @@ impl Client {
         self.decoders.stats()
     }
 
+    /// Benchmarks only: keep (or stop keeping) the compressed input of the zlib-based
+    /// encodings; see [`Decoders::capture_compressed`].
+    pub fn capture_compressed(&mut self, on: bool) {
+        self.decoders.capture_compressed(on);
+    }
+
+    /// Benchmarks only: the compressed input captured so far, one zlib stream segment each;
+    /// see [`Decoders::take_compressed`].
+    pub fn take_compressed(&mut self) -> Vec<Vec<u8>> {
+        self.decoders.take_compressed()
+    }
+
     pub(crate) fn require_session(&self) -> Result<(), Error> {
         if let Some(e) = &self.error {
             return Err(e.clone());

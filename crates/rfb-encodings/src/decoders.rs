@@ -242,6 +242,20 @@ impl Decoders {
         self.stats.count_rect(encoding, pixels);
     }
 
+    /// Benchmarks only: starts (or stops) keeping the compressed input of every zlib stream,
+    /// so that inflating the same payloads alone can be timed as the physical ceiling of the
+    /// zlib-based encodings. Memory grows with the session; never turn it on in a client.
+    pub fn capture_compressed(&mut self, on: bool) {
+        self.zlib.set_capture(on);
+    }
+
+    /// Benchmarks only: the compressed bytes captured since the last call (see
+    /// [`Decoders::capture_compressed`]), one entry per zlib stream segment (a Tight stream
+    /// reset starts a new one), each inflatable from a fresh stream.
+    pub fn take_compressed(&mut self) -> Vec<Vec<u8>> {
+        self.zlib.take_captured()
+    }
+
     /// True while a rectangle is in progress.
     pub fn is_busy(&self) -> bool {
         self.active.is_some()

@@ -12,12 +12,16 @@ use crate::error::DecodeErrorKind;
 #[derive(Debug)]
 pub(crate) struct Inflater {
     d: Decompress,
+    /// When capturing (benchmarks only): the compressed bytes consumed, one `Vec` per stream
+    /// segment (a reset starts a new one), so inflate alone can be timed on the same data.
+    tap: Option<Vec<Vec<u8>>>,
 }
 
 impl Default for Inflater {
     fn default() -> Self {
         Self {
             d: Decompress::new(true),
+            tap: None,
         }
     }
 }
@@ -26,6 +30,23 @@ impl Inflater {
     /// Starts the stream afresh (Tight's reset bits).
     pub(crate) fn reset(&mut self) {
         self.d.reset(true);
+        if let Some(tap) = &mut self.tap {
+            tap.push(Vec::new());
+        }
+    }
+
+    /// Starts or stops keeping the compressed input (see [`ZlibStreams::set_capture`]).
+    fn set_capture(&mut self, on: bool) {
+        self.tap = on.then(|| vec![Vec::new()]);
+    }
+
+    /// The captured segments so far (empty ones dropped); capturing goes on.
+    fn take_captured(&mut self) -> Vec<Vec<u8>> {
+        let Some(tap) = &mut self.tap else {
+            return Vec::new();
+        };
+        let out = std::mem::replace(tap, vec![Vec::new()]);
+        out.into_iter().filter(|s| !s.is_empty()).collect()
     }
 
     /// Inflates from `input` into `out`, appending at most `max_out` bytes. Returns
@@ -47,6 +68,9 @@ impl Inflater {
         out.truncate(start + produced);
         let status = status.map_err(|e| DecodeErrorKind::Zlib(e.to_string()))?;
         let consumed = (self.d.total_in() - before_in) as usize;
+        if let Some(seg) = self.tap.as_mut().and_then(|t| t.last_mut()) {
+            seg.extend_from_slice(&input[..consumed]);
+        }
         if status == Status::StreamEnd && consumed < input.len() {
             return Err(DecodeErrorKind::Zlib(
                 "data after the end of the zlib stream".into(),
@@ -71,6 +95,27 @@ pub(crate) struct ZlibStreams {
     /// them, spliced into later images that omit them. Not a zlib stream, but per-connection
     /// decoder state like the streams; it may move to its own struct in `Cx`.
     pub(crate) jpeg_tables: Vec<u8>,
+}
+
+impl ZlibStreams {
+    fn all(&mut self) -> impl Iterator<Item = &mut Inflater> {
+        [&mut self.zlib, &mut self.zrle]
+            .into_iter()
+            .chain(self.zlibhex.iter_mut())
+            .chain(self.tight.iter_mut())
+    }
+
+    /// Starts or stops keeping every stream's compressed input (a benchmark's instrumented
+    /// pass: it grows without bound, so never in a session).
+    pub(crate) fn set_capture(&mut self, on: bool) {
+        self.all().for_each(|i| i.set_capture(on));
+    }
+
+    /// The compressed input captured since the last call: one entry per stream segment, each
+    /// a complete zlib stream prefix that a fresh inflater accepts.
+    pub(crate) fn take_captured(&mut self) -> Vec<Vec<u8>> {
+        self.all().flat_map(Inflater::take_captured).collect()
+    }
 }
 
 #[cfg(test)]
