@@ -227,3 +227,17 @@ fn tight_unix_login_scripted_server() {
         target: false,
     });
 }
+
+#[test]
+fn tight_no_auth_scripted_server() {
+    let creds = Credentials::default();
+    let Some(server) = ScriptedServer::start_or_skip(Scheme::Tight(TightAuth::None), &creds) else {
+        return;
+    };
+    let o = rfb(&["info", &server.addr(), "--security", "tight"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("security used: tight(16)"), "{out}");
+    let log = server.wait_log("auth ok");
+    assert!(log.contains("auth ok type=16 user='' auth=none"), "{log}");
+}

@@ -12,6 +12,7 @@ counts only once a third-party client (npm noVNC) authenticates against it too
 (cli/tests/scripted_security.rs).
 
 Every outcome is one line on stdout, flushed at once, for tests to assert on:
+    rsa key sha256=HEX:HEX:...   (RA2ne: SHA-256 of the key's wire form, before listening)
     listening on 127.0.0.1:PORT
     auth ok type=30 user='alice' ...
     auth failed type=30 user='alice' reason='...'
@@ -505,6 +506,11 @@ def main():
         if a.type == "ra2ne"
         else None
     )
+    if a.rsa_key is not None:
+        # SHA-256 of the key as RA2 puts it on the wire, for clients that pin it.
+        n = a.rsa_key.public_key().public_numbers()
+        digest = hashlib.sha256(rsa_public_blob(a.rsa_key.key_size, n.n, n.e)).hexdigest()
+        say("rsa key sha256=" + ":".join(digest[i : i + 2] for i in range(0, 64, 2)))
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:

@@ -247,6 +247,15 @@ impl ScriptedServer {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// RA2ne: the SHA-256 fingerprint of the server's RSA key in its wire form (`u32` bits,
+    /// modulus, exponent), as colon-separated lower-case hex, computed by the script.
+    pub fn rsa_fingerprint(&self) -> Option<String> {
+        self.log().lines().find_map(|l| {
+            l.strip_prefix("rsa key sha256=")
+                .map(|f| f.trim().to_string())
+        })
+    }
+
     /// Waits (up to 20 s) until the log contains `needle`; returns the log either way, for the
     /// caller's assertion to show.
     pub fn wait_log(&self, needle: &str) -> String {
