@@ -34,14 +34,14 @@ fn is_ci() -> bool {
 }
 
 /// `cargo +nightly …` in `fuzz/`.
-fn nightly_cargo(fuzz_dir: &Path) -> Command {
+pub(crate) fn nightly_cargo(fuzz_dir: &Path) -> Command {
     let mut command = cargo();
     command.current_dir(fuzz_dir).arg("+nightly");
     command
 }
 
 /// Why fuzzing cannot run here, if it cannot.
-fn missing_tools(fuzz_dir: &Path) -> Option<String> {
+pub(crate) fn missing_tools(fuzz_dir: &Path) -> Option<String> {
     let works = |command: &mut Command| {
         command
             .output()
@@ -59,6 +59,26 @@ fn missing_tools(fuzz_dir: &Path) -> Option<String> {
         return Some(format!("cargo-fuzz is missing ({INSTALL_HINT})"));
     }
     None
+}
+
+/// The targets `cargo +nightly fuzz list` names.
+pub(crate) fn list_targets(fuzz_dir: &Path) -> Result<Vec<String>> {
+    let output = nightly_cargo(fuzz_dir)
+        .args(["fuzz", "list"])
+        .output()
+        .map_err(|e| format!("could not run `cargo +nightly fuzz list`: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`cargo +nightly fuzz list` failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect())
 }
 
 /// The `fuzz-replay` command.
@@ -81,22 +101,7 @@ pub(crate) fn replay() -> Result<()> {
     let per_target = env_seconds("RFB_FUZZ_SECONDS", DEFAULT_SECONDS)?;
     let budget = Duration::from_secs(env_seconds("RFB_FUZZ_BUDGET", DEFAULT_BUDGET)?);
 
-    let output = nightly_cargo(&fuzz_dir)
-        .args(["fuzz", "list"])
-        .output()
-        .map_err(|e| format!("could not run `cargo +nightly fuzz list`: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`cargo +nightly fuzz list` failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let targets: Vec<String> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let targets = list_targets(&fuzz_dir)?;
     if targets.is_empty() {
         println!("fuzz-replay: fuzz/ has no targets");
         return Ok(());

@@ -9,6 +9,7 @@
 mod dist;
 mod fuzz;
 mod keysymgen;
+mod reliability;
 mod tiers;
 mod workflow;
 
@@ -29,6 +30,9 @@ commands:
   run [-- PROXY ARGS]          build web/dist and run rfb-proxy with the app (default --demo)
   dist                         build web/dist (the wasm client and app; needs wasm-bindgen-cli)
   gen-keysyms [--check]        regenerate rfb-keysym's tables (--check: fail if stale)
+  reliability [--fuzz-seconds N] [--connections N] [--keep] [--no-write]
+                               fuzz every target, damage recordings, soak the proxy;
+                               writes docs/reliability.md (tens of minutes)
 
 environment:
   RFB_FUZZ_SECONDS  extra fuzzing per target after the replay (default 10)
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
         "check-tiers" => no_args(command, rest).and_then(|()| tiers::check_tiers()),
         "fuzz-replay" => no_args(command, rest).and_then(|()| fuzz::replay()),
         "gen-keysyms" => keysymgen::run(rest),
+        "reliability" => reliability::run(rest),
         "dist" => no_args(command, rest).and_then(|()| dist::dist()),
         "run" => dist::run(rest.strip_prefix(&["--".to_string()]).unwrap_or(rest)),
         "help" | "-h" | "--help" => {
