@@ -25,6 +25,7 @@
 #![deny(missing_docs)]
 
 mod encode;
+pub mod gate;
 
 use std::collections::VecDeque;
 
@@ -34,6 +35,7 @@ use des::cipher::{BlockEncrypt, KeyInit};
 pub use rfb_encodings::{DrawTarget, Encoding, Framebuffer, PixelFormat, PixelFormatError, Rect};
 
 use crate::encode::{PixelWriter, ZrleEncoder};
+pub use crate::gate::SecurityGate;
 
 /// The protocol version agreed with the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -6,8 +6,8 @@
 //!
 //! Per WebSocket session, once the target's TCP connection is up (a failure there is still
 //! websockify's close 1011):
-//! 1. toward the browser (`browser.rs`): ProtocolVersion 3.8, the one type offered, VNC
-//!    Authentication checked if configured; SecurityResult is held back;
+//! 1. toward the browser (`rfb_server::SecurityGate`): ProtocolVersion 3.8, the one type
+//!    offered, VNC Authentication checked if configured; SecurityResult is held back;
 //! 2. toward the server (`upstream.rs`): rfb-core's client in handshake-only mode runs the
 //!    version exchange (3.3, 3.7 or 3.8) and the configured security up to SecurityResult OK;
 //!    a type outside the configured list is never chosen (no downgrade);
@@ -21,7 +21,6 @@
 //! recording therefore holds the proxy's own handshake toward the browser and the plaintext
 //! session, never the server's TLS.
 
-mod browser;
 mod pump;
 mod upstream;
 
@@ -33,8 +32,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 use crate::cli::Args;
 use crate::target::{Target, TargetStream};
-pub(crate) use browser::BrowserAuth;
-use browser::BrowserSide;
+use rfb_server::{Security, SecurityGate};
 use upstream::Upstream;
 
 /// Size of the pipe between the relay and this task (as the demo desktop's).
@@ -49,7 +47,8 @@ const SERVER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// The mode's configuration, shared by every session.
 #[derive(Debug)]
 pub(crate) struct SecurityMode {
-    browser: BrowserAuth,
+    /// The password browsers must give (VNC Authentication), or none (security None).
+    browser_password: Option<Vec<u8>>,
     upstream: Upstream,
 }
 
@@ -113,23 +112,26 @@ impl SecurityMode {
             verify,
             args.vnc_tls_server_name.clone(),
         )?;
-        let browser = match args.browser_auth.as_deref().unwrap_or("none") {
+        let browser_password = match args.browser_auth.as_deref().unwrap_or("none") {
             "none" => {
                 anyhow::ensure!(
                     args.browser_password_file.is_none(),
                     "--browser-password-file needs --browser-auth vncauth"
                 );
-                BrowserAuth::None
+                None
             }
             "vncauth" => {
                 let Some(p) = &args.browser_password_file else {
                     anyhow::bail!("--browser-auth vncauth needs --browser-password-file");
                 };
-                BrowserAuth::VncAuth(read_password(p, "--browser-password-file")?.into_bytes())
+                Some(read_password(p, "--browser-password-file")?.into_bytes())
             }
             other => anyhow::bail!("--browser-auth {other:?}: expected none or vncauth"),
         };
-        Ok(Some(Arc::new(Self { browser, upstream })))
+        Ok(Some(Arc::new(Self {
+            browser_password,
+            upstream,
+        })))
     }
 }
 
@@ -189,9 +191,18 @@ async fn session(
     mut server: Box<dyn TargetStream>,
     host: &str,
 ) -> String {
-    let mut challenge = [0u8; 16];
-    rand_core::RngCore::fill_bytes(&mut OsRng, &mut challenge);
-    let mut side = BrowserSide::new(mode.browser.clone(), challenge);
+    let security = match &mode.browser_password {
+        Some(password) => {
+            let mut challenge = [0u8; 16];
+            rand_core::RngCore::fill_bytes(&mut OsRng, &mut challenge);
+            Security::VncAuth {
+                password: password.clone(),
+                challenge,
+            }
+        }
+        None => Security::None,
+    };
+    let mut side = SecurityGate::new(security);
     let mut from_browser: Vec<u8> = Vec::new();
     match tokio::time::timeout(
         BROWSER_TIMEOUT,
@@ -252,7 +263,7 @@ async fn session(
 
 /// Runs the browser side until it waits for SecurityResult; leaves later bytes in `rest`.
 async fn browser_handshake(
-    side: &mut BrowserSide,
+    side: &mut SecurityGate,
     browser: &mut DuplexStream,
     rest: &mut Vec<u8>,
 ) -> Result<(), String> {
