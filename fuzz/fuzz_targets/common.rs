@@ -55,6 +55,11 @@ pub fn feed(client: &mut Client, fb: &mut Framebuffer, data: &[u8], sizes: &[u8]
                 let _ = client.set_audio_format(rfb_core::AudioFormat::CD);
                 let _ = client.enable_audio();
             }
+            // Approve server keys (RA2) so the fuzzer reaches the exchange after them.
+            if let Event::ServerVerification(_) = ev {
+                let _ = client.approve_server();
+                let _ = client.handle_input(&buf, fb).map(|u| buf.drain(..u));
+            }
             if let Event::CredentialsRequired(_) = ev {
                 let _ = client.supply_credentials(&Credentials {
                     username: Some("u".into()),

@@ -194,6 +194,8 @@ fn pair(t: SecurityType, pin: Option<[u8; 32]>, script: Vec<Step>) -> Pair {
 struct Session {
     rx: Dir,
     tx: Dir,
+    /// Everything the server sent after the opening, for recording fuzz seeds.
+    sent: Vec<u8>,
 }
 
 /// Runs the handshake up to the credentials request: approves the server key when asked,
@@ -246,6 +248,7 @@ fn try_exchange(
         // Client→server: SHA(ServerRandom ‖ ClientRandom); server→client the other way.
         rx: Dir::new(t, &server_random, &client_random),
         tx: Dir::new(t, &client_random, &server_random),
+        sent: Vec::new(),
     };
     let hlen = if wide(t) { 32 } else { 20 };
     let good = hash(t, &sw, &client_wire);
@@ -253,6 +256,7 @@ fn try_exchange(
     msg.extend(ct);
     msg.extend(s.tx.seal(&server_hash.unwrap_or(good)));
     msg.extend(s.tx.seal(&[subtype]));
+    s.sent.extend(&msg);
     p.server.extend(vec![Send(msg), Capture(2 + hlen + 16)]);
     p.server.captured.clear();
     let r = p.drive();
@@ -571,4 +575,62 @@ fn without_a_given_key_the_client_generates_one() {
     p.drive().unwrap();
     let key = &p.server.captured[0];
     assert_eq!(&key[..4], &2048u32.to_be_bytes());
+}
+
+/// A driver RNG that always gives 7s (the fuzz target's).
+struct Sevens;
+impl RngCore for Sevens {
+    fn next_u32(&mut self) -> u32 {
+        7
+    }
+    fn next_u64(&mut self) -> u64 {
+        7
+    }
+    fn fill_bytes(&mut self, d: &mut [u8]) {
+        d.fill(7)
+    }
+    fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), rand_core::Error> {
+        d.fill(7);
+        Ok(())
+    }
+}
+
+/// Whole sessions with the fuzz target's client (RNG of 7s, the shared test key), recorded
+/// as `fuzz/corpus/client_security` seeds when `RA2_FUZZ_SEEDS` names a directory: a split
+/// byte of 0, then every byte the server sent.
+#[test]
+fn sessions_replay_for_fuzz_seeds() {
+    for t in TYPES {
+        let key = server_wire();
+        let mut p = pair(t, None, opening(t, key.clone()));
+        p.client = rfb_core::Client::new(config(t), core::time::Duration::ZERO, Box::new(Sevens));
+        for f in Ra2Settings::default()
+            .with_client_key(client_key())
+            .factories()
+        {
+            p.client.register_security(f);
+        }
+        let mut s = exchange(&mut p, t, None, 1);
+        send_credentials(&mut p, &mut s, &credentials(Some("u"), "p"), 1);
+        let mut rest = after_auth(t, &mut s, &[0, 0, 0, 0]);
+        rest.extend(after_auth(
+            t,
+            &mut s,
+            &script::server_init(4, 2, &PixelFormat::RGBX8888, "f"),
+        ));
+        rest.extend(after_auth(t, &mut s, &[2]));
+        p.server.extend(vec![Send(rest.clone())]);
+        p.drive().unwrap();
+        assert!(p.events.iter().any(|e| matches!(e, Event::Bell)), "{t}");
+        if let Some(dir) = std::env::var_os("RA2_FUZZ_SEEDS") {
+            let mut seed = vec![0u8];
+            seed.extend(b"RFB 003.008\n");
+            seed.extend([1, t.to_u8()]);
+            seed.extend(&key);
+            seed.extend(&s.sent);
+            seed.extend(&rest);
+            let name = format!("ra2_{}", t.name().replace('-', "_"));
+            std::fs::write(std::path::Path::new(&dir).join(name), seed).unwrap();
+        }
+    }
 }
