@@ -40,6 +40,9 @@ APT_PACKAGES=(
   libssl-dev pkg-config
   # C and Python bindings (issue 10): the C examples run under valgrind in bindings/c/tests.
   valgrind
+  # The openssl command makes test certificates (bindings/python/tests/test_security.py,
+  # cli/tests/vencrypt_peers.rs: RSA for x11vnc -ssl, the file names QEMU's tls-creds want).
+  openssl
   # --- Later issues: add packages from the default bookworm suite here, one commented group
   # --- per issue. Packages from another suite (QEMU from bookworm-backports, gotcha G1) and
   # --- pip/npm/cargo tools get their own timed step below instead.

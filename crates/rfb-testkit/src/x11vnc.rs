@@ -64,6 +64,8 @@ pub struct X11vncOptions {
     pub selection: bool,
     /// More arguments for `x11vnc`, after the ones this crate sets.
     pub extra_args: Vec<String>,
+    /// Extra environment variables for the `x11vnc` process only (e.g. `OPENSSL_CONF`).
+    pub env: Vec<(String, String)>,
 }
 
 impl X11vncOptions {
@@ -75,6 +77,7 @@ impl X11vncOptions {
             show_cursor: false,
             selection: false,
             extra_args: Vec::new(),
+            env: Vec::new(),
         }
     }
 
@@ -93,6 +96,12 @@ impl X11vncOptions {
     /// Appends one extra `x11vnc` argument.
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
         self.extra_args.push(arg.into());
+        self
+    }
+
+    /// Sets an environment variable for the `x11vnc` process (not for Xvfb or X clients).
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
         self
     }
 
@@ -235,6 +244,7 @@ fn start_x11vnc(opts: &X11vncOptions, display: u32, log: &Path) -> Result<(Child
         let mut child = Command::new("x11vnc")
             .args(opts.x11vnc_args(display, port))
             .env("DISPLAY", format!(":{display}"))
+            .envs(opts.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::from(log_file))
             .stderr(Stdio::from(log_err))
