@@ -78,6 +78,15 @@ export class Engine {
                     this._post({ type: 'error', message: String(e && e.message || e) });
                 }
                 break;
+            case 'approve':
+                try {
+                    s.approve_server(performance.now());
+                } catch (e) {
+                    this._flush();
+                    this._close(String(e && e.message || e));
+                    return;
+                }
+                break;
             case 'clipboard':
                 s.clipboard_paste_from(m.text);
                 break;

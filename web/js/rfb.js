@@ -38,13 +38,29 @@ const mainThreadH264 = await canDecodeH264();
 
 const SECURITY_NAMES = { 1: 'None', 2: 'VncAuth' };
 
+/** The host of a ws:// or wss:// URL (the default TLS server name), or undefined. */
+function hostOf(url) {
+    if (typeof url !== 'string') {
+        return undefined;
+    }
+    try {
+        return new URL(url).hostname.replace(/^\[|\]$/g, '');
+    } catch {
+        return undefined;
+    }
+}
+
 export default class RFB extends EventTarget {
     /**
      * @param {HTMLElement} target  block element the screen is appended to
      * @param {string|WebSocket|RTCDataChannel} urlOrChannel
      * @param {object} [options]  noVNC's `shared`, `credentials`, `repeaterID`, `wsProtocols`;
      *   ours: `worker` (default true), `platform` (keyboard quirks; detected by default),
-     *   `audio` (play QEMU audio, default true), `lossless` (never ask for JPEG)
+     *   `audio` (play QEMU audio, default true), `lossless` (never ask for JPEG),
+     *   VeNCrypt TLS: `tlsServerName` (the name the certificate must carry; default: the
+     *   WebSocket URL's host), `tlsCaCertificates` (PEM text), `tlsFingerprint` (SHA-256 of
+     *   the certificate, hex). With neither a CA nor a fingerprint the certificate is shown
+     *   as a `serververification` event; `approveServer()` goes on, `disconnect()` refuses.
      */
     constructor(target, urlOrChannel, options = {}) {
         if (!target) {
@@ -102,6 +118,9 @@ export default class RFB extends EventTarget {
             // `lossless: true` (ours) sends no quality level, so Tight never turns to JPEG.
             qualityLevel: options.lossless ? undefined : this._qualityLevel,
             compressionLevel: this._compressionLevel,
+            tlsServerName: options.tlsServerName || hostOf(urlOrChannel),
+            tlsCaCertificates: options.tlsCaCertificates || undefined,
+            tlsFingerprint: options.tlsFingerprint || undefined,
         };
         const canOffscreen = typeof Worker !== 'undefined' &&
             typeof this._canvas.transferControlToOffscreen === 'function';
@@ -249,7 +268,11 @@ export default class RFB extends EventTarget {
     }
 
     approveServer() {
-        // Server identity checks arrive with RA2 (security issue); nothing to approve yet.
+        // Only meaningful after `serververification`; the engine ignores it otherwise.
+        if (this._rfbConnectionState !== 'connecting') {
+            return;
+        }
+        this._toEngine({ type: 'approve' });
     }
 
     sendCtrlAltDel() {
@@ -577,6 +600,17 @@ export default class RFB extends EventTarget {
                 }
                 break;
             }
+            case 'serververification':
+                // noVNC's detail for RA2 (`type: 'RSA'`, `publickey`); ours adds 'x509' with
+                // the certificate, and a SHA-256 `fingerprint` for both.
+                this.dispatchEvent(new CustomEvent('serververification', {
+                    detail: ev.kind === 'RSA'
+                        ? { type: 'RSA', publickey: ev.publickey, fingerprint: ev.fingerprint,
+                            shortFingerprint: ev.shortFingerprint, bits: ev.bits }
+                        : { type: 'x509', fingerprint: ev.fingerprint, subject: ev.subject,
+                            issuer: ev.issuer, reason: ev.reason },
+                }));
+                break;
             case 'securityfailure':
                 this.dispatchEvent(new CustomEvent('securityfailure', {
                     detail: { status: ev.status, reason: ev.reason },

@@ -5,6 +5,7 @@ mod convert;
 mod input;
 mod rng;
 mod session;
+mod tls;
 
 pub use input::Input;
 pub use session::Session;

@@ -9,5 +9,6 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod connection;
+mod security;
 mod support;
 mod ui;

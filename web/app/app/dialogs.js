@@ -60,13 +60,36 @@ async function fingerprint(bytes) {
 }
 
 /**
- * The server identity dialog for noVNC's `serververification` event (`detail.publickey`);
- * `onAnswer(true)` approves.
+ * The identity's SHA-256 fingerprint: given by our client for both kinds, computed from
+ * `publickey` for noVNC's RSA detail.
  */
-export async function showVerify(detail, onAnswer) {
+export async function identityFingerprint(detail) {
+    if (detail && detail.fingerprint) return detail.fingerprint;
+    return fingerprint(detail && detail.publickey);
+}
+
+/**
+ * The server identity dialog for the `serververification` event: a TLS certificate
+ * (`type: 'x509'`, with subject and issuer) or an RSA key (`type: 'RSA'`). With `previous`
+ * (a fingerprint remembered for this server) it is the loud warning that the identity
+ * changed, and Reject has the focus. `onAnswer(true)` approves.
+ */
+export async function showVerify(detail, previous, onAnswer) {
     hideAll();
-    $('verify_fingerprint').textContent = await fingerprint(detail && detail.publickey);
+    const x509 = detail && detail.type === 'x509';
+    $('verify_kind').textContent = x509 ? 'TLS certificate (X.509)' : 'RSA public key';
+    $('verify_fingerprint').textContent = await identityFingerprint(detail);
+    for (const field of ['subject', 'issuer']) {
+        const v = x509 ? detail[field] : null;
+        $(`verify_${field}_row`).hidden = !v;
+        $(`verify_${field}`).textContent = v || '';
+    }
+    const changed = !!previous;
+    $('verify_changed').hidden = !changed;
+    $('verify_previous').textContent = previous || '';
+    $('verify_form').classList.toggle('verify-changed', changed);
     $('verify_dialog').hidden = false;
+    (changed ? $('verify_reject') : $('verify_approve')).focus();
     const answer = (ok) => {
         $('verify_dialog').hidden = true;
         onAnswer(ok);

@@ -10,6 +10,7 @@ import { ControlBar } from './controlbar.js';
 import { Status } from './status.js';
 import { log, setLevel } from './log.js';
 import * as dialogs from './dialogs.js';
+import * as trust from './trust.js';
 
 const $ = (id) => document.getElementById(id);
 const PAGE_TITLE = 'rfb';
@@ -109,9 +110,7 @@ class App {
         rfb.addEventListener('securityfailure', (e) => {
             this.securityFailure = e.detail;
         });
-        rfb.addEventListener('serververification', (e) => {
-            dialogs.showVerify(e.detail, (ok) => (ok ? rfb.approveServer() : this.disconnect()));
-        });
+        rfb.addEventListener('serververification', (e) => this.onVerify(rfb, url, e.detail));
         rfb.addEventListener('desktopname', (e) => {
             this.desktopName = e.detail.name;
             document.title = `${e.detail.name} - ${PAGE_TITLE}`;
@@ -147,6 +146,36 @@ class App {
         this.bar.setClipping(!!rfb.clippingViewport);
         this.wakeLock.set(this.settings.get('keep_device_awake'));
         rfb.focus();
+    }
+
+    /**
+     * Trust on first use: an identity remembered for this server is approved without asking;
+     * a new one is shown (and remembered once approved); a different one is a loud warning.
+     */
+    async onVerify(rfb, url, detail) {
+        if (rfb !== this.rfb) return;
+        const key = trust.trustKey(url, detail && detail.type);
+        const fp = await dialogs.identityFingerprint(detail);
+        const known = trust.remembered(key);
+        if (known && trust.sameFingerprint(known, fp)) {
+            log.info('server identity matches the remembered one', fp);
+            rfb.approveServer();
+            return;
+        }
+        if (known) {
+            this.status.show(_('The server’s identity has changed'), 'error');
+        } else {
+            this.status.show(_('Check the server identity'), 'warn');
+        }
+        dialogs.showVerify(detail, known, (ok) => {
+            if (!ok) {
+                this.disconnect();
+                return;
+            }
+            trust.remember(key, fp);
+            this.status.show(_('Connecting…'));
+            rfb.approveServer();
+        });
     }
 
     onCredentials(rfb, detail) {

@@ -2,6 +2,7 @@
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use rfb_core::clipboard::ClipboardEvent;
+use rfb_core::security::ServerIdentity;
 use rfb_core::{AudioEvent, Event, SampleFormat, XvpMessage};
 use wasm_bindgen::JsValue;
 
@@ -114,6 +115,34 @@ pub(crate) fn event(ev: Event) -> Option<JsValue> {
             ("channels", n(f.channels)),
             ("rate", n(f.frequency)),
             ("pcm", Uint8Array::from(bytes.as_slice()).into()),
+        ]),
+        // noVNC's detail: `type` is 'RSA' with `publickey` for RA2; ours adds 'x509'.
+        Event::ServerVerification(ServerIdentity::X509 {
+            fingerprint,
+            subject,
+            issuer,
+            reason,
+        }) => obj(&[
+            ("type", s("serververification")),
+            ("kind", s("x509")),
+            ("fingerprint", s(&fingerprint)),
+            ("subject", subject.as_deref().map_or(JsValue::NULL, s)),
+            ("issuer", issuer.as_deref().map_or(JsValue::NULL, s)),
+            ("reason", s(&reason)),
+        ]),
+        Event::ServerVerification(ServerIdentity::Rsa {
+            bits,
+            fingerprint,
+            short_fingerprint,
+            public_key,
+            ..
+        }) => obj(&[
+            ("type", s("serververification")),
+            ("kind", s("RSA")),
+            ("fingerprint", s(&fingerprint)),
+            ("shortFingerprint", s(&short_fingerprint)),
+            ("bits", n(bits)),
+            ("publickey", Uint8Array::from(public_key.as_slice()).into()),
         ]),
         Event::Disconnected { reason } => obj(&[
             ("type", s("disconnect")),

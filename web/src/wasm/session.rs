@@ -13,6 +13,7 @@ use wasm_bindgen::prelude::*;
 
 use super::convert;
 use super::rng::BrowserRng;
+use super::tls;
 use crate::deferred::DeferredTarget;
 
 fn ms(now_ms: f64) -> Duration {
@@ -36,6 +37,8 @@ pub struct Session {
     damage: Vec<u32>,
     /// Play QEMU audio when the server offers it (option `audio`, default true).
     audio: bool,
+    /// A mistake in the page's TLS options, reported when the connection starts.
+    config_error: Option<Error>,
 }
 
 /// Reads an optional property of the options object.
@@ -48,7 +51,8 @@ fn opt(options: &JsValue, key: &str) -> Option<JsValue> {
 #[wasm_bindgen]
 impl Session {
     /// A new connection. `options` takes noVNC's `shared`, `repeaterID`, and our
-    /// `qualityLevel`/`compressionLevel` (0–9).
+    /// `qualityLevel`/`compressionLevel` (0–9) and `tlsServerName`/`tlsCaCertificates`/
+    /// `tlsFingerprint` (VeNCrypt, see the `tls` module).
     #[wasm_bindgen(constructor)]
     pub fn new(options: &JsValue, now_ms: f64) -> Self {
         let mut config = Config::default();
@@ -71,7 +75,20 @@ impl Session {
             encodings.extend(config.encodings.iter().copied());
             config.encodings = encodings;
         }
+        let string = |key: &str| opt(options, key).and_then(|v| v.as_string());
+        let tls_options = tls::TlsOptions {
+            server_name: string("tlsServerName"),
+            ca_pem: string("tlsCaCertificates").filter(|s| !s.trim().is_empty()),
+            fingerprint: string("tlsFingerprint").filter(|s| !s.trim().is_empty()),
+        };
+        let (factory, config_error) = match tls::configure(&tls_options, &mut config) {
+            Ok(f) => (Some(f), None),
+            Err(e) => (None, Some(e)),
+        };
         let mut client = Client::new(config, ms(now_ms), Box::new(BrowserRng));
+        if let Some(f) = factory {
+            tls::register(&mut client, f);
+        }
         // Levels are queued and sent once connected.
         let quality = opt(options, "qualityLevel").and_then(|v| v.as_f64());
         let compression = opt(options, "compressionLevel").and_then(|v| v.as_f64());
@@ -88,12 +105,17 @@ impl Session {
             events: VecDeque::new(),
             damage: Vec::new(),
             audio,
+            config_error,
         }
     }
 
     /// Bytes from the server. A fatal protocol error is returned (and also queued as a
     /// `disconnect` event with its reason).
     pub fn feed(&mut self, data: &[u8], now_ms: f64) -> Result<(), JsError> {
+        if let Some(e) = &self.config_error {
+            self.events.push_back(security_failure(&e.to_string()));
+            return Err(js_err(e));
+        }
         self.inbuf.extend_from_slice(data);
         let mut start = 0;
         let result = loop {
@@ -279,6 +301,25 @@ impl Session {
         r.map_err(|e| js_err(&e))
     }
 
+    /// Answers `serververification`: the certificate (or key) is trusted, authentication goes
+    /// on with what the server sent meanwhile. To refuse, close the connection instead.
+    pub fn approve_server(&mut self, now_ms: f64) -> Result<(), JsError> {
+        let r = self.client.approve_server();
+        self.drain_events();
+        r.map_err(|e| js_err(&e))?;
+        // Plaintext that arrived while waiting is held inside the client: one call with
+        // whatever is buffered (possibly nothing) lets it through.
+        let r = self
+            .client
+            .handle_input(&self.inbuf, &mut self.target)
+            .map(|n| {
+                self.inbuf.drain(..n);
+            });
+        self.drain_events();
+        r.map_err(|e| js_err(&e))?;
+        self.feed(&[], now_ms)
+    }
+
     /// A key press or release: the QEMU extended key event when the server supports it and
     /// `scancode` ≥ 0, otherwise a KeyEvent (dropped when `keysym` is 0).
     pub fn send_key(&mut self, keysym: u32, scancode: i32, down: bool) {
@@ -379,17 +420,33 @@ impl Session {
                 let _ = self.client.enable_audio();
             }
             if matches!(ev, Event::Disconnected { .. })
-                && let Some(Error::AuthFailed { reason }) = self.client.error()
+                && let Some(reason) = self.client.error().and_then(security_reason)
             {
-                self.events.push_back(convert::obj(&[
-                    ("type", JsValue::from_str("securityfailure")),
-                    ("status", JsValue::from_f64(1.0)),
-                    ("reason", JsValue::from_str(reason)),
-                ]));
+                self.events.push_back(security_failure(&reason));
             }
             if let Some(js) = convert::event(ev) {
                 self.events.push_back(js);
             }
         }
+    }
+}
+
+/// noVNC's `securityfailure` event.
+fn security_failure(reason: &str) -> JsValue {
+    convert::obj(&[
+        ("type", JsValue::from_str("securityfailure")),
+        ("status", JsValue::from_f64(1.0)),
+        ("reason", JsValue::from_str(reason)),
+    ])
+}
+
+/// The reason to report as `securityfailure` when `e` ended the connection in security:
+/// wrong credentials, a rejected certificate, a failed TLS handshake, refused anonymous TLS.
+fn security_reason(e: &Error) -> Option<String> {
+    match e {
+        Error::AuthFailed { reason } => Some(reason.clone()),
+        Error::CertificateRejected { .. } | Error::Tls { .. } => Some(e.to_string()),
+        Error::Unsupported(m) if m == tls::ANONYMOUS_REFUSED => Some(m.clone()),
+        _ => None,
     }
 }
