@@ -503,3 +503,125 @@ fn x11vnc_ssl_anonymous_tls() {
     };
     x11vnc_matches(&y, "tlsnone.png", &["--security", "tlsnone"]);
 }
+
+/// QEMU with `tls-creds-anon`: VeNCrypt TLSNone, and TLSVnc with `password=on` (GnuTLS
+/// anonymous Diffie-Hellman on QEMU's side, OpenSSL on ours: feature `anon-tls`).
+#[cfg(feature = "anon-tls")]
+#[test]
+fn qemu_anonymous_tls() {
+    if !peer::require_all(&["qemu-system-x86_64"]) {
+        return;
+    }
+    let start = |vnc_extra: &str| {
+        Qemu::start_with_files(
+            &["-object", "tls-creds-anon,id=tls0,endpoint=server"],
+            &format!(",tls-creds=tls0{vnc_extra}"),
+            |_| Ok(()),
+        )
+        .unwrap_or_else(|e| panic!("QEMU with anonymous TLS failed to start: {e}"))
+    };
+    let q = start("");
+    let want = q.screendump();
+    let got = shot_ok(
+        &q.addr(),
+        q.dir(),
+        "tlsnone.png",
+        &["--security", "tlsnone"],
+    );
+    assert_same(&got, &want, "QEMU TLSNone");
+    // Anonymous TLS is never chosen when a pin says the server must be authenticated.
+    let o = rfb(&["info", &q.addr(), "--fingerprint", &"00".repeat(32)]);
+    fails_with(&o, "no common VeNCrypt subtype");
+    drop(q);
+
+    let q = start(",password=on");
+    q.qmp(&format!(
+        r#"{{"execute":"change-vnc-password","arguments":{{"password":"{QEMU_PW}"}}}}"#
+    ));
+    let dir = q.dir().to_path_buf();
+    let pw = dir.join("pw");
+    fs::write(&pw, format!("{QEMU_PW}\n")).unwrap();
+    let want = q.screendump();
+    let got = shot_ok(
+        &q.addr(),
+        q.dir(),
+        "tlsvnc.png",
+        &[
+            "--security",
+            "tlsvnc",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+    );
+    assert_same(&got, &want, "QEMU TLSVnc");
+}
+
+/// True when this process runs as root (x11vnc's `-unixpw_nis` reads /etc/shadow).
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// x11vnc's X509Plain: `-unixpw_nis` checks the PAM test user's password with crypt(3)
+/// (plain `-unixpw` runs su(1), which fails for `vnctest`, whose shell is nologin), and
+/// `-vencrypt plain:support` offers it as VeNCrypt Plain inside TLS.
+#[test]
+fn x11vnc_ssl_x509plain() {
+    if !have_openssl() {
+        return;
+    }
+    if !is_root() {
+        peer::skip("x11vnc_ssl_x509plain: -unixpw_nis needs root to read /etc/shadow");
+        return;
+    }
+    let pki = Pki::new("x11vnc-plain", "rfb x11vnc test CA");
+    let opts = X11vncOptions::new(320, 200)
+        .arg("-ssl")
+        .arg(pki.path("server.pem"))
+        .arg("-unixpw_nis")
+        .arg("vnctest")
+        .arg("-vencrypt")
+        .arg("plain:support")
+        .env("OPENSSL_CONF", seclevel0_conf(&pki));
+    let Some(x) = X11vnc::start_or_skip_with(opts) else {
+        return;
+    };
+    x.hide_pointer();
+    x.set_root_solid("#336699");
+    x.show_image(&pattern::photo_like(160, 100, 7), 30, 30);
+    x.settle();
+    let ca = pki.path("ca-cert.pem");
+    x11vnc_matches(
+        &x,
+        "x509plain.png",
+        &[
+            "--security",
+            "x509plain",
+            "--ca-file",
+            &ca,
+            "--username",
+            "vnctest",
+            "--password-file",
+            &pki.password_file("plainpw1"),
+        ],
+    );
+    // A wrong password: x11vnc answers with a bare string ("unixpw failed", length first)
+    // where rfbproto puts the SecurityResult word, so our client reads the string's length as
+    // a failed result and its first bytes ("unix") as an absurd reason length, which the
+    // limits refuse. A typed failure either way, never a connection.
+    let o = rfb(&[
+        "info",
+        &x.addr(),
+        "--security",
+        "x509plain",
+        "--ca-file",
+        &ca,
+        "--username",
+        "vnctest",
+        "--password-file",
+        &pki.password_file("wrongpw9"),
+    ]);
+    fails_with(&o, "security failure");
+}
