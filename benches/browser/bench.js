@@ -54,7 +54,9 @@ async function run() {
             rfb._display.flip();
         };
     } else {
-        const { default: RFB } = await import('./rfb/rfb.js');
+        // dist=before: a saved build of an earlier version (`cargo xtask bench --baseline`).
+        const dist = q.get('dist') === 'before' ? './before/rfb.js' : './rfb/rfb.js';
+        const { default: RFB } = await import(dist);
         rfb = new RFB(screen, ch, { worker: q.get('worker') !== '0' });
         done = () => rfb.flush();
     }
@@ -76,7 +78,8 @@ async function run() {
     await done();
     const t1 = performance.now();
     window.result = {
-        client: client + (client === 'ours' && q.get('worker') === '0' ? '-main' : ''),
+        client: client + (client === 'ours' && q.get('worker') === '0' ? '-main' : '')
+            + (q.get('dist') === 'before' ? '-before' : ''),
         frames: frames.length, bytes, total_ms: t1 - t0, feed_ms: fed - t0, busy_ms: busy,
     };
 }

@@ -114,3 +114,144 @@ fn record_corpus() {
         record(&out, stem, &q.addr(), list, None);
     }
 }
+
+/// The on-demand large corpus: one Xvnc desktop per workload, recorded with each listed
+/// encoding while the workload runs. Too big to commit; `cargo xtask bench` records it into
+/// `target/bench-corpus` when missing.
+#[test]
+#[ignore = "records the large corpus; run by hand or by `cargo xtask bench`"]
+fn large_corpus() {
+    let out = std::env::var_os("RFB_CORPUS_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-corpus"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&out).expect("output directory");
+    let (w, h) = (1280u32, 800u32);
+    // xterm's `fixed` font is 6×13: the whole screen in characters.
+    let full = format!("{}x{}+0+0", w / 6 - 2, h / 13 - 1);
+    let start = || {
+        let x = Xvnc::start_or_skip(XvncOptions::new(w, h))?;
+        x.hide_pointer();
+        x.set_root_solid("#2a4d69");
+        Some(x)
+    };
+    let xterm = |x: &Xvnc, geometry: &str, script: &str| {
+        x.spawn(
+            "xterm",
+            &[
+                "-fn",
+                "fixed",
+                "-geometry",
+                geometry,
+                "+sb",
+                "-bw",
+                "0",
+                "-e",
+                "sh",
+                "-c",
+                script,
+            ],
+        );
+    };
+
+    // Terminal scrolling text at a steady rate (mostly CopyRect when offered).
+    if let Some(x) = start() {
+        xterm(
+            &x,
+            &full,
+            "ls -lR /usr | while IFS= read -r l; do printf '%s\\n' \"$l\"; sleep 0.008; done; sleep 100000",
+        );
+        std::thread::sleep(Duration::from_millis(1500));
+        for (stem, list) in [
+            ("large-scroll-zrle", "copyrect,zrle"),
+            ("large-scroll-tight", "copyrect,tight"),
+        ] {
+            record_with(&out, stem, &x.addr(), list, 5, || {});
+        }
+    }
+    // A text flood: `ls -lR` as fast as xterm draws it, started with each recording.
+    if let Some(x) = start() {
+        for (stem, list) in [
+            ("large-text-tight", "tight"),
+            ("large-text-zrle", "zrle"),
+            ("large-text-hextile", "hextile"),
+        ] {
+            record_with(&out, stem, &x.addr(), list, 4, || {
+                xterm(&x, &full, "ls -lR /usr/share; sleep 100000");
+            });
+        }
+    }
+    // A photo viewer: a slideshow of photo-like images.
+    if let Some(x) = start() {
+        for (i, (stem, list)) in [("large-photo-tight", "tight"), ("large-photo-zrle", "zrle")]
+            .into_iter()
+            .enumerate()
+        {
+            record_with(&out, stem, &x.addr(), list, 5, || {
+                for k in 0..4 {
+                    let img = pattern::photo_like(w * 3 / 4, h * 3 / 4, 100 + 10 * i as u64 + k);
+                    x.show_image(&img, (w / 8) as i32, (h / 8) as i32);
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            });
+        }
+    }
+    // Window moves: a photo and a terminal dragged across the desktop.
+    if let Some(x) = start() {
+        let win = paint(&x, w, h);
+        for (stem, list) in [
+            ("large-moves-zrle", "copyrect,zrle"),
+            ("large-moves-tight", "copyrect,tight"),
+        ] {
+            record_with(&out, stem, &x.addr(), list, 4, || {
+                for i in 0..20 {
+                    x.move_window(win, 8 + 24 * i, 8 + 12 * i);
+                    x.sync();
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
+        }
+    }
+    // A full-screen animation: random colour blocks redrawn about 30 times a second.
+    if let Some(x) = start() {
+        xterm(
+            &x,
+            &full,
+            "awk 'BEGIN { srand(1); while (1) { s = \"\\033[H\"; for (y = 0; y < 60; y++) { for (c = 0; c < 52; c++) s = s sprintf(\"\\033[4%dm    \", int(rand() * 8)); s = s \"\\033[0m\\n\" } printf \"%s\", s; fflush(); system(\"sleep 0.03\") } }'",
+        );
+        std::thread::sleep(Duration::from_millis(1500));
+        for (stem, list) in [("large-anim-zrle", "zrle"), ("large-anim-tight", "tight")] {
+            record_with(&out, stem, &x.addr(), list, 4, || {});
+        }
+    }
+    // An idle desktop with a clock ticking every second.
+    if let Some(x) = start() {
+        paint(&x, w, h);
+        x.spawn("xclock", &["-update", "1", "-geometry", "160x160+1100+20"]);
+        std::thread::sleep(Duration::from_millis(1000));
+        for (stem, list) in [("large-idle-zrle", "zrle"), ("large-idle-tight", "tight")] {
+            record_with(&out, stem, &x.addr(), list, 4, || {});
+        }
+    }
+}
+
+/// Records `rfb screenshot --encodings LIST` for `secs` seconds, running `during` once the
+/// client is connected.
+fn record_with(out: &Path, stem: &str, addr: &str, list: &str, secs: u32, during: impl FnOnce()) {
+    if !decodable(list) {
+        eprintln!("skipping {stem}: {list} not decodable in this build");
+        return;
+    }
+    let path = out.join(format!("{stem}.js"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rfb"))
+        .args(["screenshot", addr, "/dev/null", "--encodings", list])
+        .args(["--duration", &secs.to_string(), "--record"])
+        .arg(&path)
+        .spawn()
+        .expect("spawn rfb");
+    std::thread::sleep(Duration::from_millis(500));
+    during();
+    assert!(child.wait().expect("rfb").success(), "{stem}");
+    let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    eprintln!("wrote {} ({len} bytes)", path.display());
+}

@@ -6,6 +6,7 @@
 // The workspace clippy.toml bans clocks for the core tier; xtask is internal and times its steps.
 #![allow(clippy::disallowed_methods)]
 
+mod bench;
 mod dist;
 mod fuzz;
 mod keysymgen;
@@ -33,6 +34,10 @@ commands:
   reliability [--fuzz-seconds N] [--connections N] [--keep] [--no-write]
                                fuzz every target, damage recordings, soak the proxy;
                                writes docs/reliability.md (tens of minutes)
+  bench [--quick] [--small] [--record] [--runs N] [--skip browser|proxy|native|update-rate]
+        [--baseline DIR] [--save-baseline DIR] [--no-write]
+                               native decode, browser (ours vs noVNC), proxy and update-rate
+                               benchmarks; writes docs/performance.md (see xtask/src/bench.rs)
 
 environment:
   RFB_FUZZ_SECONDS  extra fuzzing per target after the replay (default 10)
@@ -51,6 +56,7 @@ fn main() -> ExitCode {
         "fuzz-replay" => no_args(command, rest).and_then(|()| fuzz::replay()),
         "gen-keysyms" => keysymgen::run(rest),
         "reliability" => reliability::run(rest),
+        "bench" => bench::run(rest),
         "dist" => no_args(command, rest).and_then(|()| dist::dist()),
         "run" => dist::run(rest.strip_prefix(&["--".to_string()]).unwrap_or(rest)),
         "help" | "-h" | "--help" => {

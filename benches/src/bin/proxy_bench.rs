@@ -25,7 +25,16 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, Command};
 
 const MIB: u64 = 1 << 20;
+/// Runs per subject unless `RFB_BENCH_RUNS` says otherwise (`cargo xtask bench --quick`).
 const RUNS: usize = 3;
+
+fn run_count() -> usize {
+    std::env::var("RFB_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(RUNS)
+        .max(1)
+}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
@@ -418,14 +427,15 @@ fn main() {
             // websockify forks a Python process per connection: 200 idle ones, not 1000.
             let idle = if kind == Kind::Websockify { 200 } else { 1000 };
             let mut runs = Vec::new();
-            for run in 0..RUNS {
+            for run in 0..run_count() {
                 eprintln!("{} run {}", kind.name(), run + 1);
                 runs.push(measure(kind, direct, idle).await);
             }
             rows.push((kind, runs));
         }
         println!(
-            "\n| figure (min / median / max of {RUNS} runs) | {} |",
+            "\n| figure (min / median / max of {} runs) | {} |",
+            run_count(),
             rows.iter()
                 .map(|r| r.0.name())
                 .collect::<Vec<_>>()
@@ -457,6 +467,29 @@ fn main() {
                 })
                 .collect();
             println!("| {name} | {} |", cells.join(" | "));
+        }
+        // Ratios of the medians, the way the issue states its targets.
+        let median = |kind: Kind, get: Get| {
+            rows.iter().find(|r| r.0 == kind).map(|(_, runs)| {
+                let mut v: Vec<f64> = runs.iter().map(get).collect();
+                stats(&mut v).1
+            })
+        };
+        println!();
+        for (other, label) in [
+            (Kind::Websockify, "rfb-proxy ÷ websockify"),
+            (Kind::Relay, "rfb-proxy ÷ tokio relay"),
+        ] {
+            let cells: Vec<String> = figures
+                .iter()
+                .filter_map(|(name, get, _)| {
+                    let (a, b) = (median(Kind::RfbProxy, *get)?, median(other, *get)?);
+                    (b > 0.0).then(|| format!("{name}: {:.2}×", a / b))
+                })
+                .collect();
+            if !cells.is_empty() {
+                println!("{label} (medians): {}.\n", cells.join("; "));
+            }
         }
     });
 }
