@@ -694,3 +694,92 @@ fn bad_option_combinations_fail_at_start() {
     }
     let _ = fs::remove_dir_all(&dir);
 }
+
+// Servers speaking RFB 3.3 and 3.7: no SecurityResult after None there, while the browser
+// side always gets 3.8 with one. No Debian VNC server can be made to speak 3.3, so a scripted
+// one does the handshake and `rfb_server::Server` (fed a 3.8 None handshake of its own first:
+// everything after security is the same in every version) serves the session.
+
+/// A one-connection server speaking `version` with None; returns its port and the picture it
+/// serves.
+fn old_version_server(version: &'static [u8; 12]) -> (u16, Image) {
+    use rfb_server::{Config as ServerConfig, DrawTarget as _, Rect, Server};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let picture = pattern::photo_like(64, 48, 5);
+    let pic = picture.clone();
+    std::thread::spawn(move || {
+        let Ok((mut s, _)) = l.accept() else { return };
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut fb = Framebuffer::new(64, 48);
+        fb.put_rgba(Rect::new(0, 0, 64, 48), &pic.rgba);
+        let mut reply = [0u8; 12];
+        s.write_all(version).unwrap();
+        s.read_exact(&mut reply).unwrap();
+        if version == b"RFB 003.003\n" {
+            s.write_all(&1u32.to_be_bytes()).unwrap();
+        } else {
+            s.write_all(&[1, 1]).unwrap();
+            let mut choice = [0u8; 1];
+            s.read_exact(&mut choice).unwrap();
+            assert_eq!(choice, [1]);
+        }
+        let mut server = Server::new(ServerConfig::new(64, 48, "old"));
+        server.handle_input(b"RFB 003.008\n\x01").unwrap();
+        let _ = server.poll_transmit();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = match s.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            buf.extend_from_slice(&chunk[..n]);
+            let Ok(used) = server.handle_input(&buf) else {
+                return;
+            };
+            buf.drain(..used);
+            while server.poll_event().is_some() {}
+            if server.update_requested().is_some() {
+                let _ = server.send_update(&fb, &[Rect::new(0, 0, 64, 48)], &[]);
+            }
+            if let Some(out) = server.poll_transmit() {
+                if s.write_all(&out).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    (port, picture)
+}
+
+#[test]
+fn servers_speaking_rfb_3_3_and_3_7_are_relayed_to_a_3_8_client() {
+    let dir = temp_dir("rfbsec-old");
+    for version in [b"RFB 003.003\n", b"RFB 003.007\n"] {
+        let (vnc, want) = old_version_server(version);
+        let port = free_port();
+        let log = dir.join(format!("proxy-{port}.log"));
+        let args = args(&[
+            &format!("127.0.0.1:{port}"),
+            &format!("127.0.0.1:{vnc}"),
+            "--vnc-security",
+            "none",
+        ]);
+        let p = start_proxy(&args, port, &log);
+        let got = rfb_through_proxy(port, None).expect("session through the proxy");
+        let v = String::from_utf8_lossy(version);
+        assert_same(
+            &got,
+            &want,
+            &format!("{} server through the proxy", v.trim()),
+        );
+        drop(p);
+        let log = fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            log.contains("authenticated to the VNC server with none(1)"),
+            "{log}"
+        );
+    }
+    let _ = fs::remove_dir_all(&dir);
+}

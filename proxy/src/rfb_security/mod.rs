@@ -168,7 +168,8 @@ fn host_of(target: &Target) -> String {
 }
 
 /// Puts the mode between the relay and the connected `server` stream: returns the relay's
-/// end of a pipe whose other end this session's task serves.
+/// end of a pipe whose other end this session's task serves. The task ends when the relay
+/// drops its end, even while it is blocked on a server that stopped reading.
 pub(crate) fn wrap(
     mode: Arc<SecurityMode>,
     server: Box<dyn TargetStream>,
@@ -176,12 +177,58 @@ pub(crate) fn wrap(
     id: u64,
 ) -> Box<dyn TargetStream> {
     let (near, far) = tokio::io::duplex(PIPE);
+    let (alive, gone) = tokio::sync::oneshot::channel::<()>();
     let host = host_of(target);
     tokio::spawn(async move {
-        let end = session(&mode, far, server, &host).await;
+        let end = tokio::select! {
+            end = session(&mode, far, server, &host) => end,
+            // Dropping the session future closes the server connection.
+            _ = gone => "the browser's session ended".to_string(),
+        };
         tracing::info!(id, "rfb-security: {end}");
     });
-    Box::new(near)
+    Box::new(RelayEnd {
+        pipe: near,
+        _alive: alive,
+    })
+}
+
+/// The relay's end of the pipe; dropping it tells the task (its oneshot sender drops).
+struct RelayEnd {
+    pipe: DuplexStream,
+    _alive: tokio::sync::oneshot::Sender<()>,
+}
+
+impl tokio::io::AsyncRead for RelayEnd {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.pipe).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for RelayEnd {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.pipe).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.pipe).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.pipe).poll_shutdown(cx)
+    }
 }
 
 /// One session; returns a line for the log.
