@@ -167,7 +167,7 @@ pub(crate) fn identity(bits: u32, wire: &[u8]) -> ServerIdentity {
 ///
 /// Generating one takes a noticeable time (a 2048-bit key: tenths of a second optimised,
 /// seconds unoptimised or in a slow browser), so an application that connects often can
-/// generate it once and hand it to every connection with [`super::Ra2Factory::client_key`].
+/// generate it once and hand it to every connection with [`super::Ra2Settings::with_client_key`].
 /// Reusing it is safe for RA2: the key only protects the server's random in transit and is
 /// authenticated by nothing.
 #[derive(Clone)]

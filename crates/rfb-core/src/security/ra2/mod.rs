@@ -26,6 +26,7 @@
 
 mod eax;
 mod keys;
+mod settings;
 
 use std::sync::{Arc, Mutex};
 
@@ -40,9 +41,10 @@ pub use keys::{
 };
 
 use self::eax::{Direction, HEADER, Ra2Transform};
+use self::settings::Shared;
+pub use self::settings::{Ra2Factory, Ra2Settings};
 use super::{
-    Credentials, CredentialsNeeded, SecurityContext, SecurityFactory, SecurityHandler,
-    SecurityStep, SecurityType,
+    Credentials, CredentialsNeeded, SecurityContext, SecurityHandler, SecurityStep, SecurityType,
 };
 use crate::error::Error;
 use crate::event::Event;
@@ -101,95 +103,6 @@ impl Variant {
         let mut h = self.hash(a, b);
         h.truncate(self.random_len());
         h
-    }
-}
-
-/// What the driver configures for the RA2 types (shared by the four).
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct Ra2Settings {
-    /// Accept only a server key with this SHA-256 fingerprint (of its wire bytes), without
-    /// asking the driver; any other key fails with [`Error::ServerKeyRejected`]. `None`
-    /// asks with [`Event::ServerVerification`].
-    pub pinned_fingerprint: Option<[u8; 32]>,
-    /// The client's key; `None` generates a [`DEFAULT_CLIENT_KEY_BITS`]-bit key with the
-    /// driver's RNG when first needed, kept by the factories for later connections.
-    pub client_key: Option<Ra2ClientKey>,
-}
-
-impl Ra2Settings {
-    /// Settings pinning `fingerprint` (see [`parse_key_fingerprint`]).
-    pub fn pinned(fingerprint: [u8; 32]) -> Self {
-        Self {
-            pinned_fingerprint: Some(fingerprint),
-            client_key: None,
-        }
-    }
-
-    /// Uses `key` as the client's key.
-    pub fn with_client_key(mut self, key: Ra2ClientKey) -> Self {
-        self.client_key = Some(key);
-        self
-    }
-
-    /// One factory per RA2 type, sharing these settings and one client key; register each
-    /// with [`crate::Client::register_security`].
-    pub fn factories(self) -> Vec<Arc<dyn SecurityFactory>> {
-        let shared = Arc::new(Shared {
-            key: Mutex::new(self.client_key.clone()),
-            settings: self,
-        });
-        [
-            SecurityType::Ra2_256,
-            SecurityType::Ra2,
-            SecurityType::Ra2ne256,
-            SecurityType::Ra2ne,
-        ]
-        .into_iter()
-        .map(|security_type| {
-            Arc::new(Ra2Factory {
-                security_type,
-                shared: shared.clone(),
-            }) as Arc<dyn SecurityFactory>
-        })
-        .collect()
-    }
-}
-
-#[derive(Debug)]
-struct Shared {
-    settings: Ra2Settings,
-    /// The client key once known (given or generated), for every later connection.
-    key: Mutex<Option<Ra2ClientKey>>,
-}
-
-/// Makes handlers for one RA2 type; see [`Ra2Settings::factories`].
-#[derive(Debug, Clone)]
-pub struct Ra2Factory {
-    security_type: SecurityType,
-    shared: Arc<Shared>,
-}
-
-impl Ra2Factory {
-    /// A factory for `t` (one of the four RA2 types; `None` for others).
-    pub fn new(t: SecurityType, settings: Ra2Settings) -> Option<Self> {
-        Variant::of(t)?;
-        Some(Self {
-            security_type: t,
-            shared: Arc::new(Shared {
-                key: Mutex::new(settings.client_key.clone()),
-                settings,
-            }),
-        })
-    }
-}
-
-impl SecurityFactory for Ra2Factory {
-    fn security_type(&self) -> SecurityType {
-        self.security_type
-    }
-    fn create(&self) -> Box<dyn SecurityHandler> {
-        Box::new(Ra2::with_shared(self.security_type, self.shared.clone()))
     }
 }
 
@@ -561,5 +474,51 @@ impl SecurityHandler for Ra2 {
             transform,
             expect_result: true,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    #[test]
+    fn key_derivation_concatenates_then_hashes_and_cuts() {
+        // SHA-1("abc") and SHA-256("abc") (FIPS 180 examples): H(a ‖ b) over the joined bytes.
+        let narrow = Variant::of(SecurityType::Ra2ne).unwrap();
+        assert_eq!(
+            hex(&narrow.hash(b"ab", b"c")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        // AES-128 keys are the first 16 bytes of the SHA-1.
+        assert_eq!(
+            hex(&narrow.session_key(b"a", b"bc")),
+            "a9993e364706816aba3e25717850c26c"
+        );
+        let wide = Variant::of(SecurityType::Ra2_256).unwrap();
+        assert_eq!(
+            hex(&wide.session_key(b"", b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!((narrow.random_len(), narrow.hash_len()), (16, 20));
+        assert_eq!((wide.random_len(), wide.hash_len()), (32, 32));
+        assert!(Variant::of(SecurityType::Ra2).unwrap().encrypted_session);
+        assert!(
+            !Variant::of(SecurityType::Ra2ne256)
+                .unwrap()
+                .encrypted_session
+        );
+        assert_eq!(Variant::of(SecurityType::VncAuth), None);
+    }
+
+    #[test]
+    fn message_needs_are_counted_from_the_header() {
+        assert_eq!(message_needed(&[]), HEADER);
+        assert_eq!(message_needed(&[0]), HEADER);
+        // Header, 20 bytes of hash, 16 of tag.
+        assert_eq!(message_needed(&[0, 20, 1, 2]), 2 + 20 + 16);
     }
 }
