@@ -114,6 +114,10 @@ fn run(case: &Case) {
     let log = server.wait_log("update sent");
     let ok_line = format!("auth ok type={number}");
     assert_eq!(log.matches(&ok_line).count(), 2, "{log}");
+    if case.scheme == Scheme::Xvp {
+        // Our client asks for the xvp extension (-309) and the server answers XVP_INIT.
+        assert!(log.contains("xvp init sent"), "{log}");
+    }
 
     // A wrong password: one clear line, a failure exit, and the server saw the failure.
     let bad = options(case, &dir, "wrong-pw");
