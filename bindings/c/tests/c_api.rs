@@ -452,3 +452,52 @@ fn c_vencrypt_fingerprint_trust_on_first_use() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn c_xvp_target_against_the_scripted_server() {
+    use rfb_testkit::scripted::{Credentials, Scheme, ScriptedServer, pattern_rgb};
+    let creds = Credentials {
+        username: "ops".into(),
+        password: "xvppw123".into(),
+        target: "vm7".into(),
+    };
+    let Some(server) = ScriptedServer::start_or_skip(Scheme::Xvp, &creds) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("rfb-c-xvp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = compile("bindings/c/examples/screenshot.c", &dir);
+    let port = server.port().to_string();
+    let ppm = dir.join("xvp.ppm");
+    let shot = |target: &str| {
+        let args = [
+            "-s",
+            "xvp",
+            "-u",
+            "ops",
+            "-t",
+            target,
+            "127.0.0.1",
+            port.as_str(),
+            ppm.to_str().unwrap(),
+            "xvppw123",
+        ];
+        run(&exe, &args, false)
+    };
+    assert_ok(&shot("vm7"), "xvp with a target");
+    let got = read_ppm(&std::fs::read(&ppm).unwrap()).unwrap();
+    assert_eq!((got.width, got.height), (server.width, server.height));
+    for (x, y) in [(0, 0), (17, 9), (63, 47)] {
+        let p = got.pixel(x, y);
+        assert_eq!([p[0], p[1], p[2]], pattern_rgb(x, y), "pixel ({x}, {y})");
+    }
+    assert!(server.log().contains("target='vm7'"), "{}", server.log());
+    let out = shot("vm8");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("authentication failed"),
+        "{}",
+        stderr_of(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

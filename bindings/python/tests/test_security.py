@@ -150,3 +150,41 @@ def test_bad_security_options_fail_before_connecting():
         rfb.connect("127.0.0.1:1", ca_pem="not a certificate")
     with pytest.raises(ValueError, match="server's name"):
         rfb.Session(ca_pem="-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
+
+
+XVP_SERVER = os.path.join(os.path.dirname(__file__), "..", "..", "..", "crates", "rfb-testkit",
+                          "scripted", "rfb_auth_server.py")
+
+
+@pytest.fixture
+def xvp_server():
+    """The repository's scripted xvp (22) server (noVNC authenticates against it too, see
+    proxy/tests/scripted_security.rs) for user "ops", password "xvppw123", target "vm7"."""
+    import sys
+
+    from conftest import _free_port, _wait_port
+
+    try:
+        import cryptography  # noqa: F401  (the script needs it)
+    except ImportError:
+        pytest.skip("the scripted server needs the cryptography package")
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, XVP_SERVER, "--port", str(port), "--type", "xvp",
+                             "--username", "ops", "--password", "xvppw123", "--target", "vm7"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_port(port)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_xvp_target(xvp_server):
+    with rfb.connect(xvp_server, "xvppw123", username="ops", target="vm7",
+                     security="xvp") as c:
+        assert c.size == (64, 48)
+    with pytest.raises(rfb.AuthError, match="target"):
+        rfb.connect(xvp_server, "xvppw123", username="ops", security="xvp")
+    with pytest.raises(rfb.AuthError, match="authentication failed"):
+        rfb.connect(xvp_server, "xvppw123", username="ops", target="vm8", security=[22])
