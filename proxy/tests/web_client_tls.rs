@@ -261,6 +261,12 @@ fn unverified_certificate_is_shown_and_approval_connects() {
         let detail: serde_json::Value = serde_json::from_str(ev[1]).unwrap();
         assert_eq!(detail["type"], "x509", "{mode}: {detail}");
         assert_eq!(detail["fingerprint"], pki.fingerprint().as_str(), "{mode}");
+        // RFC 4514 order: the last RDN first.
+        assert_eq!(
+            detail["subject"], "CN=rfb browser test server,O=rfb tests",
+            "{mode}"
+        );
+        assert_eq!(detail["issuer"], "CN=rfb browser CA", "{mode}");
     }
 }
 

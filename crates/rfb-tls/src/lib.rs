@@ -39,6 +39,7 @@
 #[cfg(feature = "anon-openssl")]
 mod anon;
 mod fingerprint;
+mod names;
 mod status;
 mod transform;
 mod verify;
@@ -88,6 +89,13 @@ pub struct TlsSettings {
     pub verify: Verify,
     /// The driver's clock (certificate validity).
     pub time: Arc<dyn TimeProvider>,
+}
+
+/// The subject and issuer of a DER certificate as RFC 4514 strings (`CN=host,O=org`), for
+/// showing to a user; `None` when the certificate cannot be read that far. The bytes are
+/// untrusted: nothing here panics, and each name is capped at 512 characters.
+pub fn certificate_names(der: &[u8]) -> Option<(String, String)> {
+    names::subject_and_issuer(der)
 }
 
 /// Reads CA certificates from PEM text; fails when there are none.

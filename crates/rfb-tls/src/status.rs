@@ -26,12 +26,18 @@ impl Status {
     }
 
     /// The verifier accepted a certificate nothing vouched for.
-    pub(crate) fn set_unverified(&self, fingerprint: String, reason: String) {
+    pub(crate) fn set_unverified(
+        &self,
+        fingerprint: String,
+        names: Option<(String, String)>,
+        reason: String,
+    ) {
+        let (subject, issuer) = names.unzip();
         self.with(|i| {
             i.unverified = Some(ServerIdentity::X509 {
                 fingerprint,
-                subject: None,
-                issuer: None,
+                subject,
+                issuer,
                 reason,
             });
         });

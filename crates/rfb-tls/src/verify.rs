@@ -110,6 +110,7 @@ impl ServerCertVerifier for Verifier {
                 // the transform sends no plaintext until the user gives it.
                 status.set_unverified(
                     format_fingerprint(&fp),
+                    crate::names::subject_and_issuer(end_entity),
                     "no CA certificate or fingerprint was given to trust it".into(),
                 );
                 Ok(ServerCertVerified::assertion())

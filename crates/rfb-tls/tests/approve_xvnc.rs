@@ -181,7 +181,16 @@ impl Conn {
 
 fn x509_fingerprint(ev: &Event) -> String {
     match ev {
-        Event::ServerVerification(ServerIdentity::X509 { fingerprint, .. }) => fingerprint.clone(),
+        Event::ServerVerification(ServerIdentity::X509 {
+            fingerprint,
+            subject,
+            issuer,
+            ..
+        }) => {
+            assert_eq!(subject.as_deref(), Some("CN=rfb approve server"));
+            assert_eq!(issuer.as_deref(), Some("CN=rfb approve CA"));
+            fingerprint.clone()
+        }
         other => panic!("not a server verification: {other:?}"),
     }
 }

@@ -16,6 +16,8 @@ use crate::common::{copy_dir, start_proxy, temp_dir};
 
 const PLAIN_USER: &str = "vnctest";
 const PLAIN_PW: &str = "plainpw1";
+/// The subject of the test certificates (pki.rs), as the dialog shows it (RFC 4514).
+const SUBJECT: &str = "CN=rfb browser test server,O=rfb tests";
 
 fn tls_desktop(pki: &Pki) -> Option<Xvnc> {
     desktop(
@@ -36,9 +38,10 @@ fn tls_desktop(pki: &Pki) -> Option<Xvnc> {
 const VERIFY_SHOWN: &str = "!document.getElementById('verify_dialog').hidden";
 const CREDS_SHOWN: &str = "!document.getElementById('credentials_dialog').hidden";
 
-/// What the identity dialog shows: kind, fingerprint, whether the change warning is up, the
-/// previous fingerprint, and which button has the focus.
-const VERIFY_VIEW: &str = "['verify_kind', 'verify_fingerprint', 'verify_previous']\
+/// What the identity dialog shows: kind, fingerprint, previous fingerprint, subject, issuer,
+/// whether the change warning is up, and which button has the focus.
+const VERIFY_VIEW: &str = "['verify_kind', 'verify_fingerprint', 'verify_previous', \
+     'verify_subject', 'verify_issuer']\
      .map((id) => document.getElementById(id).textContent)\
      .concat([!document.getElementById('verify_changed').hidden, document.activeElement.id])";
 
@@ -131,7 +134,9 @@ fn trust_on_first_use_and_a_changed_certificate() {
     // First use: the certificate and its fingerprint, no warning, Approve focused.
     assert_eq!(
         ev[0],
-        format!(r#"["TLS certificate (X.509)","{fp1}","",false,"verify_approve"]"#),
+        format!(
+            r#"["TLS certificate (X.509)","{fp1}","","{SUBJECT}","CN=rfb app CA one",false,"verify_approve"]"#
+        ),
         "{out}"
     );
     // Plain asks for a user name and a password, not for a target.
@@ -149,7 +154,9 @@ fn trust_on_first_use_and_a_changed_certificate() {
     // fingerprints, Reject focused.
     assert_eq!(
         ev[6],
-        format!(r#"["TLS certificate (X.509)","{fp2}","{fp1}",true,"verify_reject"]"#),
+        format!(
+            r#"["TLS certificate (X.509)","{fp2}","{fp1}","{SUBJECT}","CN=rfb app CA two",true,"verify_reject"]"#
+        ),
         "{out}"
     );
     // Rejected: no credentials asked, the remembered fingerprint unchanged.
