@@ -36,64 +36,39 @@ struct Pki {
     fingerprint: String,
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
+/// Runs `openssl` in `dir` with `args` (split at spaces, so no argument may contain one).
+fn openssl(dir: &Path, args: &str) -> String {
     let out = Command::new("openssl")
-        .args(args)
+        .args(args.split_whitespace())
         .current_dir(dir)
         .output()
         .expect("run openssl");
     assert!(
         out.status.success(),
-        "openssl {args:?}: {}",
+        "openssl {args}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 impl Pki {
+    /// `ca_name` is the CA's common name (no spaces).
     fn new(name: &str, ca_name: &str) -> Self {
         let dir =
             std::env::temp_dir().join(format!("rfb-vencrypt-peers-{}-{name}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
-        let rsa = ["-newkey", "rsa:2048", "-nodes"];
-        let ca_subject = format!("/CN={ca_name}");
         openssl(
             &dir,
-            &[
-                &["req", "-x509"][..],
-                &rsa,
-                &[
-                    "-keyout",
-                    "ca-key.pem",
-                    "-out",
-                    "ca-cert.pem",
-                    "-days",
-                    "30",
-                    "-subj",
-                    &ca_subject,
-                    "-addext",
-                    "basicConstraints=critical,CA:TRUE",
-                    "-addext",
-                    "keyUsage=critical,keyCertSign,cRLSign",
-                ],
-            ]
-            .concat(),
+            &format!(
+                "req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca-cert.pem -days 30 \
+                 -subj /CN={ca_name} -addext basicConstraints=critical,CA:TRUE \
+                 -addext keyUsage=critical,keyCertSign,cRLSign"
+            ),
         );
         openssl(
             &dir,
-            &[
-                &["req"][..],
-                &rsa,
-                &[
-                    "-keyout",
-                    "server-key.pem",
-                    "-out",
-                    "server.csr",
-                    "-subj",
-                    "/CN=127.0.0.1",
-                ],
-            ]
-            .concat(),
+            "req -newkey rsa:2048 -nodes -keyout server-key.pem -out server.csr -subj /CN=127.0.0.1",
         );
         fs::write(
             dir.join("ext.cnf"),
@@ -103,40 +78,13 @@ impl Pki {
         .unwrap();
         openssl(
             &dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "server.csr",
-                "-CA",
-                "ca-cert.pem",
-                "-CAkey",
-                "ca-key.pem",
-                "-CAcreateserial",
-                "-out",
-                "server-cert.pem",
-                "-days",
-                "30",
-                "-extfile",
-                "ext.cnf",
-            ],
+            "x509 -req -in server.csr -CA ca-cert.pem -CAkey ca-key.pem -CAcreateserial \
+             -out server-cert.pem -days 30 -extfile ext.cnf",
         );
         let key = fs::read_to_string(dir.join("server-key.pem")).unwrap();
         let cert = fs::read_to_string(dir.join("server-cert.pem")).unwrap();
         fs::write(dir.join("server.pem"), format!("{key}{cert}")).unwrap();
-        let out = Command::new("openssl")
-            .args([
-                "x509",
-                "-in",
-                "server-cert.pem",
-                "-noout",
-                "-fingerprint",
-                "-sha256",
-            ])
-            .current_dir(&dir)
-            .output()
-            .expect("run openssl");
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = openssl(&dir, "x509 -in server-cert.pem -noout -fingerprint -sha256");
         let fingerprint = text
             .trim()
             .split_once('=')
@@ -257,7 +205,7 @@ fn qemu_x509none_with_a_ca_and_a_pin() {
     if !have_openssl() {
         return;
     }
-    let pki = Pki::new("qemu-none", "rfb QEMU test CA");
+    let pki = Pki::new("qemu-none", "rfb-QEMU-test-CA");
     let Some(q) = qemu_tls(&pki, "") else {
         return;
     };
@@ -285,7 +233,7 @@ fn qemu_x509none_with_a_ca_and_a_pin() {
     );
     assert_same(&got, &want, "QEMU X509None pinned");
     // Another CA and another certificate's pin: rejected, naming the certificate seen.
-    let other = Pki::new("qemu-other", "some other CA");
+    let other = Pki::new("qemu-other", "some-other-CA");
     let o = rfb(&[
         "info",
         &q.addr(),
@@ -309,7 +257,7 @@ fn qemu_x509vnc_with_a_password_set_over_qmp() {
     if !have_openssl() {
         return;
     }
-    let pki = Pki::new("qemu-vnc", "rfb QEMU test CA");
+    let pki = Pki::new("qemu-vnc", "rfb-QEMU-test-CA");
     let Some(q) = qemu_tls(&pki, ",password=on") else {
         return;
     };
@@ -412,7 +360,7 @@ fn x11vnc_ssl_x509vnc_and_errors() {
     if !have_openssl() {
         return;
     }
-    let pki = Pki::new("x11vnc-vnc", "rfb x11vnc test CA");
+    let pki = Pki::new("x11vnc-vnc", "rfb-x11vnc-test-CA");
     let Some(x) = x11vnc_tls(&pki, Some(X11VNC_PW)) else {
         return;
     };
@@ -446,7 +394,7 @@ fn x11vnc_ssl_x509vnc_and_errors() {
         &pki.password_file("wrongpw9"),
     ]);
     fails_with(&o, "authentication failed");
-    let other = Pki::new("x11vnc-other", "some other CA");
+    let other = Pki::new("x11vnc-other", "some-other-CA");
     let o = rfb(&[
         "info",
         &x.addr(),
@@ -465,7 +413,7 @@ fn x11vnc_ssl_x509none() {
     if !have_openssl() {
         return;
     }
-    let pki = Pki::new("x11vnc-none", "rfb x11vnc test CA");
+    let pki = Pki::new("x11vnc-none", "rfb-x11vnc-test-CA");
     let Some(x) = x11vnc_tls(&pki, None) else {
         return;
     };
@@ -488,7 +436,7 @@ fn x11vnc_ssl_anonymous_tls() {
     if !have_openssl() {
         return;
     }
-    let pki = Pki::new("x11vnc-anon", "rfb x11vnc test CA");
+    let pki = Pki::new("x11vnc-anon", "rfb-x11vnc-test-CA");
     let Some(x) = x11vnc_tls(&pki, Some(X11VNC_PW)) else {
         return;
     };
@@ -576,7 +524,7 @@ fn x11vnc_ssl_x509plain() {
         peer::skip("x11vnc_ssl_x509plain: -unixpw_nis needs root to read /etc/shadow");
         return;
     }
-    let pki = Pki::new("x11vnc-plain", "rfb x11vnc test CA");
+    let pki = Pki::new("x11vnc-plain", "rfb-x11vnc-test-CA");
     let opts = X11vncOptions::new(320, 200)
         .arg("-ssl")
         .arg(pki.path("server.pem"))
