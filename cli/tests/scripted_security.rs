@@ -12,6 +12,7 @@
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rfb_testkit::Image;
 use rfb_testkit::scripted::{Credentials, Scheme, ScriptedServer, TightAuth, pattern_rgb};
@@ -23,8 +24,14 @@ fn rfb(args: &[&str]) -> Output {
         .expect("run rfb")
 }
 
+/// A fresh directory per call (two tests may share a security name, e.g. the Tight ones).
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rfb-cli-scripted-{}-{name}", std::process::id()));
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!(
+        "rfb-cli-scripted-{}-{name}-{n}",
+        std::process::id()
+    ));
     fs::create_dir_all(&d).unwrap();
     d
 }
@@ -244,4 +251,89 @@ fn tight_no_auth_scripted_server() {
     assert!(out.contains("security used: tight(16)"), "{out}");
     let log = server.wait_log("auth ok");
     assert!(log.contains("auth ok type=16 user='' auth=none"), "{log}");
+}
+
+/// RA2ne (6), complementing cli/tests/ra2.rs (pinning, refusal, wrong password): after the
+/// encrypted authentication the session continues in plaintext, and a screenshot through it
+/// shows the server's pattern exactly.
+#[test]
+fn ra2ne_session_after_authentication_shows_the_pattern() {
+    let creds = utf8();
+    let Some(server) = ScriptedServer::start_or_skip(Scheme::Ra2ne, &creds) else {
+        return;
+    };
+    let fp = server
+        .rsa_fingerprint()
+        .expect("the script prints its key's fingerprint");
+    let dir = tmp("ra2ne");
+    let case = Case {
+        scheme: Scheme::Ra2ne,
+        security: "ra2ne",
+        shown: "ra2ne(6)",
+        creds: creds.clone(),
+        username: true,
+        target: false,
+    };
+    let png = dir.join("shot.png");
+    let mut args = vec![
+        "screenshot".to_string(),
+        server.addr(),
+        png.display().to_string(),
+        "--fingerprint".into(),
+        fp,
+    ];
+    args.extend(options(&case, &dir, &creds.password));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = rfb(&args);
+    assert!(
+        o.status.success(),
+        "{}\nserver log:\n{}",
+        String::from_utf8_lossy(&o.stderr),
+        server.log()
+    );
+    let img = Image::read_png(&png).unwrap();
+    assert_eq!((img.width, img.height), (server.width, server.height));
+    for y in 0..img.height {
+        for x in 0..img.width {
+            let [r, g, b] = pattern_rgb(x, y);
+            assert_eq!(img.pixel(x, y), [r, g, b, 255], "pixel ({x}, {y})");
+        }
+    }
+    let log = server.wait_log("update sent");
+    assert!(log.contains("auth ok type=6 user='zoë' subtype=1"), "{log}");
+    let _ = (case.shown, fs::remove_dir_all(&dir));
+}
+
+/// RA2ne subtype 2: a server without user names asks for the password only, and the client
+/// sends an empty user name.
+#[test]
+fn ra2ne_password_only_scripted_server() {
+    let creds = Credentials {
+        username: String::new(),
+        password: "s3cret-pw".into(),
+        target: String::new(),
+    };
+    let Some(server) = ScriptedServer::start_or_skip(Scheme::Ra2ne, &creds) else {
+        return;
+    };
+    let fp = server.rsa_fingerprint().expect("fingerprint");
+    let dir = tmp("ra2ne-pw");
+    let pw = dir.join("pw");
+    fs::write(&pw, "s3cret-pw\n").unwrap();
+    let o = rfb(&[
+        "info",
+        &server.addr(),
+        "--security",
+        "ra2ne",
+        "--fingerprint",
+        &fp,
+        "--password-file",
+        pw.to_str().unwrap(),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("security used: ra2ne(6)"), "{out}");
+    let log = server.wait_log("auth ok");
+    assert!(log.contains("auth ok type=6 user='' subtype=2"), "{log}");
+    let _ = fs::remove_dir_all(&dir);
 }
