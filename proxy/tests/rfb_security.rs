@@ -783,3 +783,82 @@ fn servers_speaking_rfb_3_3_and_3_7_are_relayed_to_a_3_8_client() {
     }
     let _ = fs::remove_dir_all(&dir);
 }
+
+// Other stored-credential types against the scripted servers of rfb-testkit (each validated
+// by noVNC in proxy/tests/scripted_security.rs): the mode is not VeNCrypt-only. RA2ne asks the
+// application to approve the server's RSA key; the proxy has nobody to ask, so it refuses and
+// the browser is told the key's fingerprint.
+
+#[test]
+fn stored_credentials_for_plain_ard_and_mslogon2_and_ra2ne_keys_refused() {
+    use rfb_testkit::scripted::{Credentials as ScriptCreds, Scheme, ScriptedServer, pattern_rgb};
+    let dir = temp_dir("rfbsec-scripted");
+    let creds = ScriptCreds {
+        username: "alice".into(),
+        password: "s3cret-pw".into(),
+        target: String::new(),
+    };
+    let pw = file(&dir, "pw", &creds.password);
+    for (scheme, name) in [
+        (Scheme::Plain, "plain"),
+        (Scheme::Ard, "ard"),
+        (Scheme::MsLogonII, "mslogon2"),
+    ] {
+        let Some(s) = ScriptedServer::start_or_skip(scheme, &creds) else {
+            return;
+        };
+        let port = free_port();
+        let log = dir.join(format!("proxy-{port}.log"));
+        let p = start_proxy(
+            &args(&[
+                &format!("127.0.0.1:{port}"),
+                &s.addr(),
+                "--vnc-security",
+                name,
+                "--vnc-username",
+                &creds.username,
+                "--vnc-password-file",
+                &pw,
+            ]),
+            port,
+            &log,
+        );
+        let got = rfb_through_proxy(port, None).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let want = Image::from_fn(s.width, s.height, pattern_rgb);
+        assert_same(
+            &got,
+            &want,
+            &format!("scripted {name} server through the proxy"),
+        );
+        drop(p);
+    }
+    let ra2ne = ScriptCreds {
+        username: String::new(),
+        ..creds
+    };
+    let Some(s) = ScriptedServer::start_or_skip(Scheme::Ra2ne, &ra2ne) else {
+        return;
+    };
+    let port = free_port();
+    let _p = start_proxy(
+        &args(&[
+            &format!("127.0.0.1:{port}"),
+            &s.addr(),
+            "--vnc-security",
+            "ra2ne",
+            "--vnc-password-file",
+            &pw,
+        ]),
+        port,
+        &dir.join("proxy-ra2ne.log"),
+    );
+    let e = rfb_through_proxy(port, None).unwrap_err();
+    let fp = s
+        .rsa_fingerprint()
+        .expect("the script prints its key's fingerprint");
+    assert!(
+        e.contains(&fp),
+        "RA2ne key refused with its fingerprint: {e}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}

@@ -212,10 +212,22 @@ impl Upstream {
             buf.drain(..used);
             let mut supplied = false;
             while let Some(ev) = client.poll_event() {
-                if let Event::CredentialsRequired(need) = ev {
-                    let c = self.credentials(need)?;
-                    client.supply_credentials(&c).map_err(reason)?;
-                    supplied = true;
+                match ev {
+                    Event::CredentialsRequired(need) => {
+                        let c = self.credentials(need)?;
+                        client.supply_credentials(&c).map_err(reason)?;
+                        supplied = true;
+                    }
+                    // An identity nothing configured can vouch for (an RA2 key, a certificate
+                    // without CA or pin): there is nobody to ask, so it is refused, and the
+                    // error names its fingerprint.
+                    Event::ServerVerification(_) => {
+                        let e = client.reject_server().err().unwrap_or(RfbError::Closed);
+                        return Err(format!(
+                            "VNC server: the proxy has no way to verify its identity: {e}"
+                        ));
+                    }
+                    _ => {}
                 }
             }
             while let Some(out) = client.poll_transmit() {
