@@ -365,3 +365,51 @@ fn anonymous_tls_is_refused_with_a_reason() {
         assert!(ev[1].contains(needle), "{needle:?} in {}", ev[1]);
     }
 }
+
+/// RA2ne (a scripted server from the RSA-AES description, which npm noVNC also authenticates
+/// against): the server's RSA key arrives as noVNC's `serververification` detail
+/// (`type: 'RSA'`, `publickey`) plus its SHA-256 `fingerprint`; approving connects.
+#[test]
+fn ra2ne_server_key_is_shown_as_novnc_does() {
+    use rfb_testkit::scripted::{Credentials, Scheme, ScriptedServer};
+    let Some(node) = browser() else { return };
+    let dir = temp_dir("web-ra2ne");
+    let Some(site) = site(&dir) else { return };
+    let creds = Credentials {
+        password: "ra2pass1".into(),
+        ..Default::default()
+    };
+    let Some(server) = ScriptedServer::start_or_skip(Scheme::Ra2ne, &creds) else {
+        return;
+    };
+    let port = free_port();
+    let _p = start_proxy(
+        &[
+            "--web".into(),
+            site.display().to_string(),
+            format!("127.0.0.1:{port}"),
+            server.addr(),
+        ],
+        port,
+        &dir.join("proxy.log"),
+    );
+    let opts = r#"{"credentials":{"password":"ra2pass1"}}"#;
+    let steps = vec![
+        goto(&page(&site, port, "ra2ne", opts, "&answer=approve")),
+        wait("window.has && (has('connect') || has('disconnect'))"),
+        eval(TYPES),
+        eval(
+            "(({type, fingerprint, publickey}) => [type, fingerprint, publickey.length])\
+             (window.log[0].detail)",
+        ),
+    ];
+    let out = drive(&node, &dir, &steps);
+    let ev = evals(&out);
+    assert_eq!(ev[0], r#"["serververification","connect"]"#, "{out}");
+    let detail: serde_json::Value = serde_json::from_str(ev[1]).unwrap();
+    let fp = server.rsa_fingerprint().expect("the script prints its key");
+    assert_eq!(detail[0], "RSA", "{detail}");
+    assert_eq!(detail[1], fp.as_str(), "{detail}");
+    // U32 bits, then modulus and exponent of the key's byte length each.
+    assert!(detail[2].as_u64().unwrap() >= 4 + 2 * 128, "{detail}");
+}

@@ -162,3 +162,55 @@ fn trust_on_first_use_and_a_changed_certificate() {
     // Rejected: no credentials asked, the remembered fingerprint unchanged.
     assert_eq!(ev[7], format!(r#"[false,["{fp1}"]]"#), "{out}");
 }
+
+/// The same dialog serves RealVNC's RSA-AES: an RA2ne server (scripted from the published
+/// description, validated by noVNC) shows its RSA key's fingerprint; once approved the
+/// credentials dialog asks for the password only.
+#[test]
+fn rsa_server_key_in_the_same_dialog() {
+    use rfb_testkit::scripted::{Credentials, Scheme, ScriptedServer};
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let creds = Credentials {
+        password: "ra2pass1".into(),
+        ..Default::default()
+    };
+    let Some(server) = ScriptedServer::start_or_skip(Scheme::Ra2ne, &creds) else {
+        return;
+    };
+    let dir = temp_dir("app-rsa");
+    let (_proxy, port) = proxy_to(&server.addr(), &dist, &dir);
+    let steps = vec![
+        goto(&app_url(port, "?autoconnect=1")),
+        wait(VERIFY_SHOWN),
+        eval(VERIFY_VIEW),
+        click("#verify_approve"),
+        wait(CREDS_SHOWN),
+        eval(
+            "['username', 'password', 'target'].map(t => \
+             !document.getElementById('credentials_' + t + '_row').hidden)",
+        ),
+        fill("#credentials_password", "ra2pass1"),
+        click("#credentials_button"),
+        wait(CONNECTED),
+        eval(
+            "Object.keys(localStorage).filter((k) => k.startsWith('rfb.app.trust.'))\
+             .map((k) => [k, localStorage.getItem(k)])",
+        ),
+    ];
+    let out = drive(&node, &dir, &steps);
+    let ev = evals(&out);
+    let fp = server.rsa_fingerprint().expect("the script prints its key");
+    assert_eq!(
+        ev[0],
+        format!(r#"["RSA public key","{fp}","","","",false,"verify_approve"]"#),
+        "{out}"
+    );
+    assert_eq!(ev[1], "[false,true,false]", "{out}");
+    assert_eq!(
+        ev[2],
+        format!(r#"[["rfb.app.trust.127.0.0.1:{port}/websockify|rsa","{fp}"]]"#),
+        "{out}"
+    );
+}

@@ -92,7 +92,8 @@ pub(crate) struct TlsOptions {
     pub(crate) fingerprint: Option<String>,
 }
 
-/// Lists VeNCrypt in `config` (first: with a CA or pin, alone) and builds its factory.
+/// Lists VeNCrypt and the RA2 types in `config` (with a CA or pin, VeNCrypt alone) and builds
+/// VeNCrypt's factory.
 /// Errors are the page's configuration mistakes (unreadable PEM, malformed fingerprint).
 pub(crate) fn configure(opts: &TlsOptions, config: &mut Config) -> Result<VeNCryptFactory, Error> {
     let verify = match (&opts.ca_pem, &opts.fingerprint) {
@@ -120,10 +121,17 @@ pub(crate) fn configure(opts: &TlsOptions, config: &mut Config) -> Result<VeNCry
     if required {
         config.security_types = vec![SecurityType::VeNCrypt];
     } else {
-        config
-            .security_types
-            .retain(|t| *t != SecurityType::VeNCrypt);
-        config.security_types.insert(0, SecurityType::VeNCrypt);
+        // Encrypting types first: VeNCrypt, then RealVNC's RSA-AES (its key is shown as
+        // `serververification` with type 'RSA', as noVNC does), then the configured rest.
+        let preferred = [
+            SecurityType::VeNCrypt,
+            SecurityType::Ra2_256,
+            SecurityType::Ra2,
+            SecurityType::Ra2ne256,
+            SecurityType::Ra2ne,
+        ];
+        config.security_types.retain(|t| !preferred.contains(t));
+        config.security_types.splice(0..0, preferred);
     }
     let subtypes = if required { TLS_SUBTYPES } else { SUBTYPES };
     Ok(VeNCryptFactory::new(subtypes.to_vec(), Some(Arc::new(tls))))
