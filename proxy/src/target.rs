@@ -30,6 +30,67 @@ pub(crate) enum Target {
         /// Moving box and clock on.
         animate: bool,
     },
+    /// A target with VNC credentials from a token plugin (JSON answers with `vnc_username` /
+    /// `vnc_password`), used by `--vnc-security` instead of the command line's.
+    WithCredentials(Box<Self>, TargetCredentials),
+}
+
+/// VNC credentials a token plugin gave for one target.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub(crate) struct TargetCredentials {
+    /// User name for the VNC server.
+    pub(crate) username: Option<String>,
+    /// Password for the VNC server.
+    pub(crate) password: Option<String>,
+}
+
+impl core::fmt::Debug for TargetCredentials {
+    // Never print a password, even in debug logs.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TargetCredentials")
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl TargetCredentials {
+    /// `vnc_username` and `vnc_password` (strings) of a JSON object; `None` when it has
+    /// neither.
+    pub(crate) fn from_json(j: &serde_json::Value) -> Option<Self> {
+        let field = |k: &str| j.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let c = Self {
+            username: field("vnc_username"),
+            password: field("vnc_password"),
+        };
+        (c.username.is_some() || c.password.is_some()).then_some(c)
+    }
+}
+
+impl Target {
+    /// `target` with `credentials` attached, if there are any.
+    pub(crate) fn with_credentials(target: Self, credentials: Option<TargetCredentials>) -> Self {
+        match credentials {
+            Some(c) => Self::WithCredentials(Box::new(target), c),
+            None => target,
+        }
+    }
+
+    /// The target without attached credentials.
+    pub(crate) fn base(&self) -> &Self {
+        match self {
+            Self::WithCredentials(t, _) => t.base(),
+            t => t,
+        }
+    }
+
+    /// Credentials a token plugin attached, if any.
+    pub(crate) fn credentials(&self) -> Option<&TargetCredentials> {
+        match self {
+            Self::WithCredentials(_, c) => Some(c),
+            _ => None,
+        }
+    }
 }
 
 impl core::fmt::Display for Target {
@@ -38,6 +99,8 @@ impl core::fmt::Display for Target {
             Self::Tcp(a) => f.write_str(a),
             Self::Unix(p) => write!(f, "unix:{}", p.display()),
             Self::Demo { .. } => f.write_str("the built-in demo desktop"),
+            // Credentials are never shown.
+            Self::WithCredentials(t, _) => t.fmt(f),
         }
     }
 }
@@ -47,7 +110,7 @@ pub(crate) async fn connect(
     shared: &Shared,
     target: &Target,
 ) -> Result<Box<dyn TargetStream>, String> {
-    match target {
+    match target.base() {
         Target::Tcp(addr) => {
             match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
                 Ok(Ok(t)) => {
@@ -77,5 +140,26 @@ pub(crate) async fn connect(
         }
         #[cfg(not(unix))]
         Target::Unix(_) => Err("Unix sockets are not supported on this platform".into()),
+        Target::WithCredentials(..) => Err("nested credentials".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_from_json_stay_out_of_logs() {
+        let j: serde_json::Value =
+            serde_json::from_str(r#"{"host": "h", "port": 1, "vnc_password": "pw9"}"#).unwrap();
+        let c = TargetCredentials::from_json(&j).unwrap();
+        assert_eq!(c.password.as_deref(), Some("pw9"));
+        assert_eq!(c.username, None);
+        let j: serde_json::Value = serde_json::from_str(r#"{"host": "h", "port": 1}"#).unwrap();
+        assert_eq!(TargetCredentials::from_json(&j), None);
+        let t = Target::with_credentials(Target::Tcp("h:1".into()), Some(c));
+        assert_eq!(t.to_string(), "h:1");
+        assert_eq!(t.base(), &Target::Tcp("h:1".into()));
+        assert!(!format!("{t:?}").contains("pw9"));
     }
 }

@@ -125,7 +125,13 @@ impl TokenApi {
                 if self.json { "{\"host\": …, \"port\": …}" } else { "host:port" }
             );
         }
-        Ok(target.map(Target::Tcp))
+        // A JSON answer may carry VNC credentials for --vnc-security.
+        let credentials = if self.json {
+            crate::token_redis::json_credentials(&body)
+        } else {
+            None
+        };
+        Ok(target.map(|t| Target::with_credentials(Target::Tcp(t), credentials)))
     }
 }
 

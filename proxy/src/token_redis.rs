@@ -121,6 +121,12 @@ pub(crate) fn parse_value(v: &str) -> Option<String> {
     normalise_target(&target).ok()
 }
 
+/// `vnc_username` / `vnc_password` of a JSON value (for `--vnc-security`).
+pub(crate) fn json_credentials(v: &str) -> Option<crate::target::TargetCredentials> {
+    let j: serde_json::Value = serde_json::from_str(v.trim()).ok()?;
+    crate::target::TargetCredentials::from_json(&j)
+}
+
 /// The TokenRedis plugin.
 pub(crate) struct TokenRedis {
     src: RedisSource,
@@ -180,7 +186,11 @@ impl TokenRedis {
         };
         let text = String::from_utf8_lossy(&value);
         match parse_value(&text) {
-            Some(t) => Ok(Some(Target::Tcp(t))),
+            // A JSON value may carry VNC credentials for --vnc-security.
+            Some(t) => Ok(Some(Target::with_credentials(
+                Target::Tcp(t),
+                json_credentials(&text),
+            ))),
             None => {
                 tracing::warn!(
                     token = %crate::session::token_tag(token),

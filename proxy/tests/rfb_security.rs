@@ -404,13 +404,13 @@ struct Ws {
 }
 
 impl Ws {
-    fn connect(port: u16) -> Self {
+    fn connect(port: u16, path: &str) -> Self {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         let key = rfb_ws::client_key([9; 16]);
         s.write_all(&rfb_ws::client_request(
             "127.0.0.1",
-            "/websockify",
+            path,
             &key,
             &["binary"],
         ))
@@ -475,7 +475,12 @@ impl Ws {
 /// (TigerVNC may answer SetEncodings with pseudo-rectangles first); the framebuffer, or the
 /// client's error (a SecurityResult failure's reason) as text.
 fn rfb_through_proxy(port: u16, password: Option<&str>) -> Result<Image, String> {
-    let mut ws = Ws::connect(port);
+    rfb_through_proxy_at(port, "/websockify", password)
+}
+
+/// [`rfb_through_proxy`] with a WebSocket path (`?token=`).
+fn rfb_through_proxy_at(port: u16, path: &str, password: Option<&str>) -> Result<Image, String> {
+    let mut ws = Ws::connect(port, path);
     let mut client = Client::new(
         Config::default(),
         Duration::ZERO,
@@ -860,5 +865,96 @@ fn stored_credentials_for_plain_ard_and_mslogon2_and_ra2ne_keys_refused() {
         e.contains(&fp),
         "RA2ne key refused with its fingerprint: {e}"
     );
+    let _ = fs::remove_dir_all(&dir);
+}
+
+// Per-token credentials: a JSONTokenApi answer (server to server; the browser never sees it)
+// may carry `vnc_username` / `vnc_password`, used instead of the command line's.
+
+/// An HTTP token API answering `GET /TOKEN` from `answers` (404 for others); serves until the
+/// test process ends (one short-lived thread per request).
+fn token_api(answers: Vec<(&'static str, String)>) -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { return };
+            let mut head = Vec::new();
+            let mut b = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut b) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&b[..n]),
+                }
+            }
+            let head = String::from_utf8_lossy(&head);
+            let path = head.split_whitespace().nth(1).unwrap_or("");
+            let found = answers.iter().find(|(t, _)| path == format!("/{t}"));
+            let resp = match found {
+                Some((_, body)) => format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                ),
+                None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .into(),
+            };
+            let _ = s.write_all(resp.as_bytes());
+        }
+    });
+    port
+}
+
+#[test]
+fn token_plugin_credentials_replace_the_command_lines() {
+    let dir = temp_dir("rfbsec-token");
+    let pki = Pki::new(&dir, "rfb test CA");
+    let Some(x) = server("X509Vnc", &pki) else {
+        return;
+    };
+    let vnc_port = x.port();
+    let api = token_api(vec![
+        (
+            "right",
+            format!(r#"{{"host": "127.0.0.1", "port": {vnc_port}, "vnc_password": "{VNC_PW}"}}"#),
+        ),
+        (
+            "wrong",
+            format!(r#"{{"host": "127.0.0.1", "port": {vnc_port}, "vnc_password": "nope"}}"#),
+        ),
+        (
+            "none",
+            format!(r#"{{"host": "127.0.0.1", "port": {vnc_port}}}"#),
+        ),
+    ]);
+    let port = free_port();
+    let _p = start_proxy(
+        &args(&[
+            &format!("127.0.0.1:{port}"),
+            "--token-plugin",
+            "JSONTokenApi",
+            "--token-source",
+            &format!("http://127.0.0.1:{api}/%s"),
+            "--vnc-security",
+            "x509vnc",
+            "--vnc-ca-file",
+            &pki.path("ca.pem"),
+        ]),
+        port,
+        &dir.join("proxy.log"),
+    );
+    let got =
+        rfb_through_proxy_at(port, "/websockify?token=right", None).expect("the token's password");
+    assert_same(
+        &got,
+        &x.xwd_root(),
+        "through the proxy with the token's password",
+    );
+    let e = rfb_through_proxy_at(port, "/websockify?token=wrong", None).unwrap_err();
+    assert!(e.contains("VNC server: authentication failed"), "{e}");
+    // No password anywhere: said so, naming both places.
+    let e = rfb_through_proxy_at(port, "/websockify?token=none", None).unwrap_err();
+    assert!(e.contains("vnc_password from the token plugin"), "{e}");
+    let log = fs::read_to_string(dir.join("proxy.log")).unwrap_or_default();
+    assert!(!log.contains(VNC_PW), "a password in the log: {log}");
     let _ = fs::remove_dir_all(&dir);
 }

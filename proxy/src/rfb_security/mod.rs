@@ -31,7 +31,7 @@ use anyhow::Context;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 use crate::cli::Args;
-use crate::target::{Target, TargetStream};
+use crate::target::{Target, TargetCredentials, TargetStream};
 use rfb_server::{Security, SecurityGate};
 use upstream::Upstream;
 
@@ -178,10 +178,11 @@ pub(crate) fn wrap(
 ) -> Box<dyn TargetStream> {
     let (near, far) = tokio::io::duplex(PIPE);
     let (alive, gone) = tokio::sync::oneshot::channel::<()>();
-    let host = host_of(target);
+    let host = host_of(target.base());
+    let credentials = target.credentials().cloned();
     tokio::spawn(async move {
         let end = tokio::select! {
-            end = session(&mode, far, server, &host) => end,
+            end = session(&mode, far, server, &host, credentials.as_ref()) => end,
             // Dropping the session future closes the server connection.
             _ = gone => "the browser's session ended".to_string(),
         };
@@ -237,6 +238,7 @@ async fn session(
     mut browser: DuplexStream,
     mut server: Box<dyn TargetStream>,
     host: &str,
+    credentials: Option<&TargetCredentials>,
 ) -> String {
     let security = match &mode.browser_password {
         Some(password) => {
@@ -266,7 +268,7 @@ async fn session(
     }
     let auth = tokio::time::timeout(
         SERVER_TIMEOUT,
-        mode.upstream.authenticate(&mut server, host),
+        mode.upstream.authenticate(&mut server, host, credentials),
     )
     .await
     .unwrap_or_else(|_| Err("VNC server: no SecurityResult in time".into()));

@@ -14,6 +14,8 @@ use rfb_core::{Client, Config, Credentials, Error as RfbError, Event};
 use rfb_tls::{RustlsConnector, TimeProvider, TlsSettings, UnixTime, Verify};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use crate::target::TargetCredentials;
+
 /// VeNCrypt subtypes tried when `--vnc-security vencrypt` names none: the TLS ones only (the
 /// point of this mode is TLS to the server). X.509 ones need `--vnc-ca-file` or
 /// `--vnc-fingerprint` and are left out without them; TLSPlain (a password inside anonymous
@@ -169,18 +171,29 @@ impl Upstream {
         Ok(client)
     }
 
-    fn credentials(&self, need: rfb_core::CredentialsNeeded) -> Result<Credentials, String> {
-        if need.password && self.password.is_none() {
+    /// The credentials asked for: the token plugin's (`token`), else the command line's.
+    fn credentials(
+        &self,
+        need: rfb_core::CredentialsNeeded,
+        token: Option<&TargetCredentials>,
+    ) -> Result<Credentials, String> {
+        let username = token
+            .and_then(|t| t.username.clone())
+            .or_else(|| self.username.clone());
+        let password = token
+            .and_then(|t| t.password.clone())
+            .or_else(|| self.password.clone());
+        if need.password && password.is_none() {
             return Err(
                 "the VNC server asks for a password, and the proxy has none \
-                        (--vnc-password-file)"
+                        (--vnc-password-file, or vnc_password from the token plugin)"
                     .into(),
             );
         }
-        if need.username && self.username.is_none() {
+        if need.username && username.is_none() {
             return Err(
                 "the VNC server asks for a user name, and the proxy has none \
-                        (--vnc-username)"
+                        (--vnc-username, or vnc_username from the token plugin)"
                     .into(),
             );
         }
@@ -188,8 +201,8 @@ impl Upstream {
             return Err("the VNC server asks for a target, which the proxy cannot give".into());
         }
         Ok(Credentials {
-            username: self.username.clone(),
-            password: self.password.clone(),
+            username,
+            password,
             target: None,
         })
     }
@@ -201,6 +214,7 @@ impl Upstream {
         &self,
         s: &mut S,
         host: &str,
+        token: Option<&TargetCredentials>,
     ) -> Result<(Authenticated, Vec<u8>), String> {
         let mut client = self.client(host)?;
         let mut fb = Framebuffer::default();
@@ -214,7 +228,7 @@ impl Upstream {
             while let Some(ev) = client.poll_event() {
                 match ev {
                     Event::CredentialsRequired(need) => {
-                        let c = self.credentials(need)?;
+                        let c = self.credentials(need, token)?;
                         client.supply_credentials(&c).map_err(reason)?;
                         supplied = true;
                     }
