@@ -180,6 +180,14 @@ fn main() {
             }
         };
         eprintln!("decode-bench: {}", r.name);
+        if std::env::var_os("DECODE_BENCH_STATS").is_some() {
+            // Which sub-encodings the recording exercises (to aim profiling).
+            let st = first.client.decode_stats();
+            eprintln!(
+                "  rects {:?}\n  subencodings {:?}",
+                st.rects, st.subencodings
+            );
+        }
         let out_bytes = first.damaged_pixels * 4;
         let updates = first.updates.max(1);
         let (w, h) = (first.fb.width(), first.fb.height());

@@ -88,6 +88,12 @@ impl PixelConverter {
         &self.format
     }
 
+    /// True for the RGBX layout (32 bpp little-endian, red in the lowest byte), where a
+    /// pixel's first three bytes are already R, G, B.
+    pub(crate) fn is_rgbx(&self) -> bool {
+        self.kind == Kind::Rgbx
+    }
+
     /// Bytes per wire pixel.
     pub fn bytes_per_pixel(&self) -> usize {
         self.format.bytes_per_pixel()

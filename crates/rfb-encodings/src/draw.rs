@@ -43,6 +43,23 @@ pub trait DrawTarget {
     }
 }
 
+/// Fills `dst` (a whole number of pixels) with one RGBA colour: a few pixels one by one, then
+/// doubling copies, so long spans cost a handful of memcpys instead of a store per pixel.
+pub(crate) fn fill4(dst: &mut [u8], rgba: [u8; 4]) {
+    let n = dst.len();
+    let first = n.min(64);
+    for px in dst[..first].chunks_exact_mut(4) {
+        px.copy_from_slice(&rgba);
+    }
+    let mut filled = first;
+    while filled < n {
+        let k = filled.min(n - filled);
+        let (done, rest) = dst.split_at_mut(filled);
+        rest[..k].copy_from_slice(&done[..k]);
+        filled += k;
+    }
+}
+
 /// The compressed image formats RFB encodings embed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -158,11 +175,13 @@ impl DrawTarget for Framebuffer {
 
     fn fill_rgba(&mut self, rect: Rect, rgba: [u8; 4]) {
         let Some(c) = self.clip(rect) else { return };
-        for row in 0..c.height {
+        let n = usize::from(c.width) * 4;
+        let first = self.offset(c.x, c.y);
+        fill4(&mut self.data[first..first + n], rgba);
+        // The other rows are copies of the first: one memcpy each.
+        for row in 1..c.height {
             let d = self.offset(c.x, c.y + row);
-            for px in self.data[d..d + usize::from(c.width) * 4].chunks_exact_mut(4) {
-                px.copy_from_slice(&rgba);
-            }
+            self.data.copy_within(first..first + n, d);
         }
     }
 
@@ -238,6 +257,19 @@ mod tests {
         fb.copy_rect(3, 3, Rect::new(0, 0, 4, 4));
         assert_eq!(fb.pixel(3, 3), Some([7, 7, 7, 7]));
         assert_eq!(fb.pixel(0, 0), Some([7, 7, 7, 7]));
+    }
+
+    #[test]
+    fn fill4_any_length() {
+        for px in [0usize, 1, 2, 15, 16, 17, 33, 100, 1000] {
+            let mut v = vec![0u8; px * 4 + 4];
+            fill4(&mut v[..px * 4], [1, 2, 3, 4]);
+            assert!(
+                v[..px * 4].chunks_exact(4).all(|p| p == [1, 2, 3, 4]),
+                "{px}"
+            );
+            assert_eq!(v[px * 4..], [0; 4], "{px}: wrote past the end");
+        }
     }
 
     #[test]

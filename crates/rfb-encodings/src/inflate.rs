@@ -58,14 +58,26 @@ impl Inflater {
         max_out: usize,
     ) -> Result<(usize, usize), DecodeErrorKind> {
         let start = out.len();
+        out.resize(start + max_out, 0);
+        let r = self.inflate_into(input, &mut out[start..]);
+        let produced = r.as_ref().map_or(0, |r| r.1);
+        out.truncate(start + produced);
+        r
+    }
+
+    /// Inflates from `input` into `out` (at most `out.len()` bytes). Returns
+    /// `(consumed, produced)`. The caller keeps `out` allocated between calls, so nothing is
+    /// zeroed per call (a `Vec` grown and truncated each time would be: 64 KiB of memset per
+    /// call, most of the cost for small rectangles).
+    pub(crate) fn inflate_into(
+        &mut self,
+        input: &[u8],
+        out: &mut [u8],
+    ) -> Result<(usize, usize), DecodeErrorKind> {
         let before_in = self.d.total_in();
         let before_out = self.d.total_out();
-        out.resize(start + max_out, 0);
-        let status = self
-            .d
-            .decompress(input, &mut out[start..], FlushDecompress::Sync);
+        let status = self.d.decompress(input, out, FlushDecompress::Sync);
         let produced = (self.d.total_out() - before_out) as usize;
-        out.truncate(start + produced);
         let status = status.map_err(|e| DecodeErrorKind::Zlib(e.to_string()))?;
         let consumed = (self.d.total_in() - before_in) as usize;
         if let Some(seg) = self.tap.as_mut().and_then(|t| t.last_mut()) {

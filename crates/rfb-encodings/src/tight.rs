@@ -293,7 +293,12 @@ impl TightDecoder {
                 let len = check_length(len, cx)?;
                 self.state = State::Zlib {
                     stream,
-                    payload: ZPayload::new(len),
+                    payload: ZPayload::new(
+                        len,
+                        self.rows
+                            .as_ref()
+                            .map_or(0, |r| r.row_bytes() * usize::from(self.rect.height)),
+                    ),
                 };
                 Ok((n, None))
             }

@@ -29,6 +29,8 @@ pub(crate) fn read_length(input: &[u8], cx: &Cx<'_>) -> Result<Option<usize>, De
 #[derive(Debug)]
 pub(crate) struct ZlibDecoder {
     raw: RawDecoder,
+    /// The rectangle's inflated size at 32 bpp (sizes the inflate steps).
+    expected: usize,
     payload: Option<ZPayload>,
 }
 
@@ -36,6 +38,7 @@ impl ZlibDecoder {
     pub(crate) fn new(rect: Rect) -> Self {
         Self {
             raw: RawDecoder::new(rect),
+            expected: rect.area() as usize * 4,
             payload: None,
         }
     }
@@ -51,7 +54,7 @@ impl RectDecoder for ZlibDecoder {
                     return Ok((0, Status::Need(4)));
                 };
                 consumed = 4;
-                self.payload.insert(ZPayload::new(len))
+                self.payload.insert(ZPayload::new(len, self.expected))
             }
         };
         loop {

@@ -37,6 +37,12 @@ impl CPixel {
         }
     }
 
+    /// True when the `CPIXEL` is the low 3 bytes of a little-endian pixel, so that with the
+    /// RGBX layout its bytes are R, G, B in order.
+    pub(super) fn is_rgb_bytes(self) -> bool {
+        self.len == 3 && !self.big_endian && self.shift == 0
+    }
+
     /// The pixel value of the `CPIXEL` at the start of `b` (which holds at least `len` bytes):
     /// the bytes keep the pixel format's byte order, so little-endian puts the first byte
     /// lowest and big-endian highest.
