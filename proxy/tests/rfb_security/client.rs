@@ -8,6 +8,8 @@ struct Ws {
     s: TcpStream,
     ws: WsConnection,
     buf: Vec<u8>,
+    /// The close code received, once a close came.
+    close: Option<Option<rfb_ws::CloseCode>>,
 }
 
 impl Ws {
@@ -37,7 +39,12 @@ impl Ws {
                     Limits::default(),
                     Some(Box::new(TestRng::default())),
                 );
-                return Self { s, ws, buf };
+                return Self {
+                    s,
+                    ws,
+                    buf,
+                    close: None,
+                };
             }
         }
     }
@@ -60,7 +67,10 @@ impl Ws {
             while let Some(ev) = self.ws.poll_event() {
                 match ev {
                     WsEvent::Data { data: d, .. } => data.extend(d),
-                    WsEvent::Close { .. } => closed = true,
+                    WsEvent::Close { code, .. } => {
+                        self.close = Some(code);
+                        closed = true;
+                    }
                     _ => {}
                 }
             }
@@ -92,6 +102,11 @@ pub(crate) fn rfb_through_proxy_at(
     password: Option<&str>,
 ) -> Result<Image, String> {
     let mut ws = Ws::connect(port, path);
+    rfb_session(&mut ws, password)
+}
+
+/// Runs the RFB session on `ws` until the first complete picture.
+fn rfb_session(ws: &mut Ws, password: Option<&str>) -> Result<Image, String> {
     let mut client = Client::new(
         Config::default(),
         Duration::ZERO,
@@ -308,5 +323,53 @@ fn bad_option_combinations_fail_at_start() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(why), "{bad:?}: {err}");
     }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sigterm_closes_a_security_mode_session_with_1001_and_the_proxy_exits() {
+    let dir = temp_dir("rfbsec-term");
+    let pki = Pki::new(&dir, "rfb test CA");
+    let Some(x) = server("X509Vnc", &pki) else {
+        return;
+    };
+    let (mut p, port) = proxy(
+        &dir,
+        None,
+        &x,
+        &args(&[
+            "--vnc-security",
+            "x509vnc",
+            "--vnc-password-file",
+            &file(&dir, "vncpw", VNC_PW),
+            "--vnc-ca-file",
+            &pki.path("ca.pem"),
+        ]),
+    );
+    let mut ws = Ws::connect(port, "/websockify");
+    rfb_session(&mut ws, None).expect("a running session");
+    let ok = Command::new("kill")
+        .args(["-TERM", &p.pid().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    // Updates may still be in flight; the close comes after them.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while ws.close.is_none() && Instant::now() < deadline {
+        if ws.recv().is_empty() && ws.close.is_none() {
+            break;
+        }
+    }
+    assert_eq!(ws.close, Some(Some(rfb_ws::CloseCode::Away)), "close 1001");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(st) = p.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "the proxy did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
     let _ = fs::remove_dir_all(&dir);
 }
