@@ -413,3 +413,54 @@ fn ra2ne_server_key_is_shown_as_novnc_does() {
     // U32 bits, then modulus and exponent of the key's byte length each.
     assert!(detail[2].as_u64().unwrap() >= 4 + 2 * 128, "{detail}");
 }
+
+/// A CA given as an option is binding: a certificate from another CA, or one that does not
+/// name `tlsServerName`, ends in `securityfailure` with the reason, never in a question.
+#[test]
+fn ca_mismatches_are_security_failures() {
+    let Some(node) = browser() else { return };
+    let dir = temp_dir("web-tls-ca-fail");
+    let Some(site) = site(&dir) else { return };
+    let pki = Pki::new(&dir.join("pki"), "rfb browser CA");
+    let other = Pki::new(&dir.join("other"), "some other CA");
+    let Some(x) = server("X509Vnc", &pki) else {
+        return;
+    };
+    let (_p, port) = proxy(&x, &site, &dir);
+    let opts = |ca: &Pki, name: &str| {
+        format!(
+            r#"{{"tlsCaCertificates":{},"tlsServerName":{},"credentials":{{"password":{}}}}}"#,
+            js(&ca.ca_pem()),
+            js(name),
+            js(VNC_PW)
+        )
+    };
+    let reason = "window.log.find((e) => e.type === 'securityfailure').detail.reason";
+    let steps = vec![
+        goto(&page(&site, port, "other", &opts(&other, "127.0.0.1"), "")),
+        wait("window.has && has('disconnect')"),
+        eval(TYPES),
+        eval(reason),
+        goto(&page(
+            &site,
+            port,
+            "name",
+            &opts(&pki, "vnc.example.org"),
+            "",
+        )),
+        wait("window.has && has('disconnect')"),
+        eval(TYPES),
+        eval(reason),
+    ];
+    let out = drive(&node, &dir, &steps);
+    let ev = evals(&out);
+    for (types, why, needle) in [
+        (ev[0], ev[1], "UnknownIssuer"),
+        (ev[2], ev[3], "NotValidForName"),
+    ] {
+        assert_eq!(types, r#"["securityfailure","disconnect"]"#, "{out}");
+        assert!(why.contains("not trusted by the CA file"), "{why}");
+        assert!(why.contains(needle), "{needle:?} in {why}");
+        assert!(why.contains(&pki.fingerprint()), "{why}");
+    }
+}
