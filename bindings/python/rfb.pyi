@@ -2,7 +2,7 @@
 zero-copy buffer view, typing through keysyms, the decoders and the keysym tables."""
 
 from os import PathLike
-from typing import Literal, Self
+from typing import Callable, Literal, Self
 
 __version__: str
 
@@ -112,11 +112,18 @@ class Session:
         ca_pem: str | bytes | None = None,
         fingerprint: str | None = None,
         tls_server_name: str | None = None,
+        ask_server: bool = False,
     ) -> None:
         """Security: ``security`` lists accepted types in order (names or numbers; VeNCrypt
         subtype names such as "x509vnc" select those subtypes); ``ca_pem`` with
-        ``tls_server_name`` or ``fingerprint`` say which TLS certificate to trust. Raises
-        ValueError for bad values."""
+        ``tls_server_name`` or ``fingerprint`` say which TLS certificate to trust. With
+        ``ask_server`` an unverified certificate (or RA2 key) is a ``"server_verification"``
+        event to answer with ``approve_server()``/``reject_server()``. Raises ValueError for
+        bad values."""
+    def approve_server(self) -> None:
+        """Accepts the identity of the last ``server_verification`` event."""
+    def reject_server(self) -> None:
+        """Refuses it: raises CertificateError; the session is over."""
     def feed(self, data: bytes) -> None:
         """Raises AuthError, RefusedError, ProtocolError, ... on failure."""
     def eof(self) -> None:
@@ -225,6 +232,7 @@ def connect(
     ca_pem: str | bytes | None = None,
     fingerprint: str | None = None,
     tls_server_name: str | None = None,
+    verify_server: Callable[[dict[str, object]], bool] | None = None,
     timeout: float = 10.0,
     shared: bool = True,
     encodings: list[str] | None = None,
@@ -243,6 +251,7 @@ async def connect_async(
     ca_pem: str | bytes | None = None,
     fingerprint: str | None = None,
     tls_server_name: str | None = None,
+    verify_server: Callable[[dict[str, object]], bool] | None = None,
     timeout: float = 10.0,
     shared: bool = True,
     encodings: list[str] | None = None,

@@ -1,4 +1,4 @@
-/* screenshot [-s TYPES] [-u USER] [-t TARGET] [-c CA.pem] [-f SHA256] [-n NAME]
+/* screenshot [-s TYPES] [-u USER] [-t TARGET] [-c CA.pem] [-f SHA256] [-n NAME] [-A]
  *            HOST PORT OUT.ppm [PASSWORD]
  *
  * Connects to a VNC server over a plain POSIX socket, waits until every pixel of the screen
@@ -8,7 +8,8 @@
  * Security: -s accepted types in order ("x509vnc,vncauth"), -u username, -t xvp target,
  * -c CA certificate file (PEM), -f pinned SHA-256 fingerprint, -n the name the certificate
  * must carry (default HOST). A certificate nothing trusts ends with exit status 3 and its
- * fingerprint on stderr: pass it with -f to trust it (trust on first use).
+ * fingerprint on stderr: pass it with -f to trust it (trust on first use). With -A the
+ * program asks instead: it prints the fingerprint and reads "yes" from stdin to go on.
  *
  * Build: gcc -Wall -Werror -Ibindings/c/include bindings/c/examples/screenshot.c \
  *            -Ltarget/release -lrfb -o screenshot
@@ -109,7 +110,7 @@ int main(int argc, char **argv) {
     rfb_client_options_default(&opts);
     opts.handshake_timeout_ms = 30000;
     int opt;
-    while ((opt = getopt(argc, argv, "s:u:t:c:f:n:")) != -1) {
+    while ((opt = getopt(argc, argv, "s:u:t:c:f:n:A")) != -1) {
         switch (opt) {
         case 's': opts.security_types = optarg; break;
         case 'u': user = optarg; break;
@@ -117,6 +118,7 @@ int main(int argc, char **argv) {
         case 'c': ca_path = optarg; break;
         case 'f': opts.tls_fingerprint = optarg; break;
         case 'n': opts.tls_server_name = optarg; break;
+        case 'A': opts.ask_server_verification = true; break;
         default: argc = 0; /* usage below */
         }
     }
@@ -124,7 +126,7 @@ int main(int argc, char **argv) {
     argc -= optind;
     if (argc < 3 || argc > 4) {
         fprintf(stderr, "usage: screenshot [-s TYPES] [-u USER] [-t TARGET] [-c CA.pem] "
-                        "[-f SHA256] [-n NAME] HOST PORT OUT.ppm [PASSWORD]\n");
+                        "[-f SHA256] [-n NAME] [-A] HOST PORT OUT.ppm [PASSWORD]\n");
         return 2;
     }
     const char *password = argc == 4 ? argv[3] : NULL;
@@ -172,6 +174,20 @@ int main(int argc, char **argv) {
                 }
                 if (rfb_client_supply_credentials_target(c, user, password, target) != RFB_STATUS_OK)
                     goto fail;
+            } else if (ev.kind == RFB_EVENT_KIND_SERVER_VERIFICATION) {
+                /* flags: 0 TLS certificate, 1 RSA key (RA2) */
+                fprintf(stderr, "screenshot: the server's %s has SHA-256 fingerprint %s\n"
+                        "screenshot: trust it? (yes/no)\n",
+                        ev.flags == 1 ? "RSA key" : "certificate", ev.text);
+                char answer[16] = "";
+                if (fgets(answer, sizeof answer, stdin) && strncmp(answer, "yes", 3) == 0) {
+                    if (rfb_client_approve_server(c) != RFB_STATUS_OK) goto fail;
+                } else {
+                    rfb_client_reject_server(c);
+                    fprintf(stderr, "screenshot: %s\n", rfb_client_error_message(c));
+                    status = 3;
+                    goto out;
+                }
             } else if (ev.kind == RFB_EVENT_KIND_CONNECTED || ev.kind == RFB_EVENT_KIND_RESIZED) {
                 free(covered);
                 width = ev.width;

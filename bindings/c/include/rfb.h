@@ -47,8 +47,9 @@ typedef enum {
   // An internal error (a caught Rust panic). The handle must not be used again except for
   // `*_error_message` and `*_free`.
   RFB_STATUS_PANIC = 13,
-  // The server's TLS certificate was not trusted: not signed by the configured CA, not the
-  // pinned fingerprint, or no trust was configured. `rfb_client_rejected_fingerprint` has
+  // The server's TLS certificate (or RA2 RSA key) was not trusted: not signed by the
+  // configured CA, not the pinned fingerprint, no trust was configured, or the caller
+  // rejected it. `rfb_client_rejected_fingerprint` has
   // its SHA-256 fingerprint: show it to the user and reconnect with `tls_fingerprint` set
   // to it to trust this certificate (trust on first use).
   RFB_STATUS_CERTIFICATE_REJECTED = 14,
@@ -82,6 +83,12 @@ typedef enum {
   RFB_EVENT_KIND_DISCONNECTED = 8,
   // Something else (cursor shape, fences, LEDs, ...); no fields are set.
   RFB_EVENT_KIND_OTHER = 9,
+  // The server's identity needs the caller's decision: `text` = its SHA-256 fingerprint
+  // (lower-case hex, colons), `flags` = 0 for a TLS certificate (only with
+  // `ask_server_verification`), 1 for an RSA key (RA2 security types), `width` = the key's
+  // bits (RSA). Answer with `rfb_client_approve_server` or `rfb_client_reject_server`;
+  // nothing is sent to the server before.
+  RFB_EVENT_KIND_SERVER_VERIFICATION = 10,
 } RfbEventKind;
 
 // Pixel layout of framebuffer memory: always 4 bytes per pixel, R, G, B, A (A = 255).
@@ -131,6 +138,11 @@ typedef struct {
   // The server's DNS name or IP address as its certificate names it (the caller owns the
   // socket, so librfb does not know it). Required with `tls_ca_pem`. NULL otherwise.
   const char *tls_server_name;
+  // With neither `tls_ca_pem` nor `tls_fingerprint`: finish the TLS handshake and pause
+  // with `RFB_EVENT_KIND_SERVER_VERIFICATION` (the certificate's fingerprint) until
+  // `rfb_client_approve_server` or `rfb_client_reject_server`, instead of failing with
+  // `RFB_STATUS_CERTIFICATE_REJECTED`. Default false.
+  bool ask_server_verification;
 } RfbClientOptions;
 
 // One event from `rfb_client_poll_event`.
@@ -489,6 +501,21 @@ RfbStatus rfb_client_supply_credentials_target(RfbClient *c,
 // # Safety
 // `c` is NULL or a handle from `rfb_client_new`.
 const char *rfb_client_rejected_fingerprint(const RfbClient *c);
+
+// Accepts the identity of the last `RFB_EVENT_KIND_SERVER_VERIFICATION`: the handshake goes
+// on (feed input as before).
+//
+// # Safety
+// `c` is a client handle.
+RfbStatus rfb_client_approve_server(RfbClient *c);
+
+// Refuses the identity of the last `RFB_EVENT_KIND_SERVER_VERIFICATION`: the connection
+// ends with `RFB_STATUS_CERTIFICATE_REJECTED` (also for an RSA key), which this returns; the
+// fingerprint is in `rfb_client_rejected_fingerprint`.
+//
+// # Safety
+// `c` is a client handle.
+RfbStatus rfb_client_reject_server(RfbClient *c);
 
 #ifdef __cplusplus
 }  // extern "C"

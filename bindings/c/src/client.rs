@@ -47,6 +47,11 @@ pub(crate) struct ClientState {
     poisoned: bool,
     /// Fingerprint of the certificate a `CERTIFICATE_REJECTED` failure rejected ("" if none).
     pub(crate) rejected_fingerprint: CString,
+    /// The certificate fingerprint of a `SERVER_VERIFICATION` event not yet answered.
+    pub(crate) pending_certificate: Option<String>,
+    /// A failure librfb decided on its own (a rejected certificate), returned by every later
+    /// call as rfb-core's own failures are.
+    pub(crate) failed: Option<Failure>,
 }
 
 /// Options for `rfb_client_new`; fill with `rfb_client_options_default` first.
@@ -84,6 +89,11 @@ pub struct RfbClientOptions {
     /// The server's DNS name or IP address as its certificate names it (the caller owns the
     /// socket, so librfb does not know it). Required with `tls_ca_pem`. NULL otherwise.
     pub tls_server_name: *const c_char,
+    /// With neither `tls_ca_pem` nor `tls_fingerprint`: finish the TLS handshake and pause
+    /// with `RFB_EVENT_KIND_SERVER_VERIFICATION` (the certificate's fingerprint) until
+    /// `rfb_client_approve_server` or `rfb_client_reject_server`, instead of failing with
+    /// `RFB_STATUS_CERTIFICATE_REJECTED`. Default false.
+    pub ask_server_verification: bool,
 }
 
 /// What an [`RfbEvent`] reports.
@@ -113,6 +123,12 @@ pub enum RfbEventKind {
     Disconnected = 8,
     /// Something else (cursor shape, fences, LEDs, ...); no fields are set.
     Other = 9,
+    /// The server's identity needs the caller's decision: `text` = its SHA-256 fingerprint
+    /// (lower-case hex, colons), `flags` = 0 for a TLS certificate (only with
+    /// `ask_server_verification`), 1 for an RSA key (RA2 security types), `width` = the key's
+    /// bits (RSA). Answer with `rfb_client_approve_server` or `rfb_client_reject_server`;
+    /// nothing is sent to the server before.
+    ServerVerification = 10,
 }
 
 /// One event from `rfb_client_poll_event`.
@@ -298,7 +314,13 @@ pub(crate) unsafe fn call<T>(
             return Err(e);
         }
     };
-    let r = guard(|_| {}, || f(&mut *h));
+    let r = guard(
+        |_| {},
+        || match &h.failed {
+            Some(failed) => Err(failed.clone()),
+            None => f(&mut *h),
+        },
+    );
     if let Err(e) = &r {
         h.error = to_cstring(&e.message);
         if let Some(fp) = &e.fingerprint {
@@ -331,6 +353,7 @@ pub unsafe extern "C" fn rfb_client_options_default(out: *mut RfbClientOptions) 
         tls_ca_pem: std::ptr::null(),
         tls_fingerprint: std::ptr::null(),
         tls_server_name: std::ptr::null(),
+        ask_server_verification: false,
     };
     // SAFETY: non-null and writable by the caller's contract.
     unsafe { out.write(d) };
@@ -384,7 +407,7 @@ pub unsafe extern "C" fn rfb_client_new(
             }
             let security = match security {
                 Some(s) => s,
-                None => crate::security::Security::new(None, None, None, None)
+                None => crate::security::Security::new(None, None, None, None, false)
                     .map_err(|e| Failure::new(RfbStatus::InvalidArgument, e.to_string()))?,
             };
             security.configure(&mut config);
@@ -404,6 +427,8 @@ pub unsafe extern "C" fn rfb_client_new(
                     damage: Vec::new(),
                     poisoned: false,
                     rejected_fingerprint: CString::default(),
+                    pending_certificate: None,
+                    failed: None,
                 },
             }))
         },
@@ -707,6 +732,24 @@ pub unsafe extern "C" fn rfb_client_poll_event(c: *mut RfbClient, out: *mut RfbE
                     Event::Disconnected { reason } => {
                         ev.kind = RfbEventKind::Disconnected;
                         text = Some(reason);
+                    }
+                    Event::ServerVerification(identity) => {
+                        ev.kind = RfbEventKind::ServerVerification;
+                        use rfb_core::security::ServerIdentity as Id;
+                        match identity {
+                            Id::X509 { fingerprint, .. } => {
+                                h.pending_certificate = Some(fingerprint.clone());
+                                text = Some(fingerprint);
+                            }
+                            Id::Rsa {
+                                bits, fingerprint, ..
+                            } => {
+                                ev.flags = 1;
+                                ev.width = bits;
+                                text = Some(fingerprint);
+                            }
+                            _ => {}
+                        }
                     }
                     _ => {}
                 }

@@ -39,8 +39,9 @@ pub enum RfbStatus {
     /// An internal error (a caught Rust panic). The handle must not be used again except for
     /// `*_error_message` and `*_free`.
     Panic = 13,
-    /// The server's TLS certificate was not trusted: not signed by the configured CA, not the
-    /// pinned fingerprint, or no trust was configured. `rfb_client_rejected_fingerprint` has
+    /// The server's TLS certificate (or RA2 RSA key) was not trusted: not signed by the
+    /// configured CA, not the pinned fingerprint, no trust was configured, or the caller
+    /// rejected it. `rfb_client_rejected_fingerprint` has
     /// its SHA-256 fingerprint: show it to the user and reconnect with `tls_fingerprint` set
     /// to it to trust this certificate (trust on first use).
     CertificateRejected = 14,
@@ -50,7 +51,7 @@ pub enum RfbStatus {
 }
 
 /// A failure: the status and its message.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Failure {
     pub(crate) status: RfbStatus,
     pub(crate) message: String,
@@ -79,12 +80,16 @@ impl From<rfb_core::Error> for Failure {
             E::Unsupported(_) => RfbStatus::Unsupported,
             E::LimitExceeded { .. } => RfbStatus::LimitExceeded,
             E::ApiMisuse(_) => RfbStatus::Misuse,
-            E::CertificateRejected { .. } => RfbStatus::CertificateRejected,
+            E::CertificateRejected { .. } | E::ServerKeyRejected { .. } => {
+                RfbStatus::CertificateRejected
+            }
             E::Tls { .. } => RfbStatus::Tls,
             _ => RfbStatus::Protocol,
         };
         let mut f = Self::new(status, e.to_string());
-        if let E::CertificateRejected { fingerprint, .. } = &e {
+        if let E::CertificateRejected { fingerprint, .. }
+        | E::ServerKeyRejected { fingerprint, .. } = &e
+        {
             f.fingerprint = Some(fingerprint.clone());
         }
         f

@@ -23,7 +23,10 @@ pub use client::*;
 pub use decoder::*;
 pub use error::*;
 pub use keysym::*;
-pub use security::{rfb_client_rejected_fingerprint, rfb_client_supply_credentials_target};
+pub use security::{
+    rfb_client_approve_server, rfb_client_reject_server, rfb_client_rejected_fingerprint,
+    rfb_client_supply_credentials_target,
+};
 
 use std::ffi::{CStr, c_char};
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use rfb_core::security::{
-    SecurityType, TlsConnector, TlsKind, Transform, VeNCryptFactory, VeNCryptSubtype,
+    SecurityType, TlsConnector, TlsKind, TlsSession, Transform, VeNCryptFactory, VeNCryptSubtype,
 };
 use rfb_core::{Client, Config, Credentials, Error};
 use rfb_tls::{RustlsConnector, TimeProvider, TlsSettings, UnixTime, Verify};
@@ -96,15 +96,20 @@ pub(crate) struct Security {
     list: Option<(Vec<SecurityType>, Vec<VeNCryptSubtype>)>,
     verify: Option<Verify>,
     server_name: Option<String>,
+    /// With no CA and no pin: pause for the application's approval (a `ServerVerification`
+    /// event) instead of failing with the fingerprint.
+    ask: bool,
 }
 
 impl Security {
     /// Parses the options; a bad list, CA PEM or fingerprint fails here, before any I/O.
+    /// `ask`: an unverified certificate raises `ServerVerification` instead of failing.
     pub(crate) fn new(
         list: Option<&str>,
         ca_pem: Option<&[u8]>,
         fingerprint: Option<&str>,
         server_name: Option<&str>,
+        ask: bool,
     ) -> Result<Self, Error> {
         let list = list.map(parse_list).transpose()?;
         let verify = match (ca_pem, fingerprint) {
@@ -128,6 +133,7 @@ impl Security {
             list,
             verify,
             server_name: server_name.map(str::to_owned),
+            ask,
         };
         // Build the connector once now so an invalid server name fails early too.
         s.connector()?;
@@ -154,7 +160,11 @@ impl Security {
                 .server_name
                 .clone()
                 .unwrap_or_else(|| NO_SERVER_NAME.into()),
-            verify: self.verify.clone().unwrap_or(Verify::AskUser),
+            verify: self.verify.clone().unwrap_or(if self.ask {
+                Verify::Approve
+            } else {
+                Verify::AskUser
+            }),
             time: Arc::new(SystemClock),
         };
         Ok(Connectors {
@@ -217,6 +227,19 @@ impl TlsConnector for Connectors {
         }
         self.x509.connect(kind, to_server)
     }
+
+    fn connect_with_status(
+        &self,
+        kind: TlsKind,
+        to_server: &mut Vec<u8>,
+    ) -> Result<TlsSession, Error> {
+        #[cfg(feature = "anon-tls")]
+        if kind == TlsKind::Anonymous {
+            return Ok((self.anon.connect(kind, to_server)?, None));
+        }
+        // rustls reports an unverified certificate here when `Verify::Approve` is set.
+        self.x509.connect_with_status(kind, to_server)
+    }
 }
 
 /// Reads the security fields of `RfbClientOptions`.
@@ -236,8 +259,14 @@ pub(crate) unsafe fn from_options(o: &RfbClientOptions) -> Result<Security, Fail
     let ca = opt(o.tls_ca_pem, "tls_ca_pem")?;
     let fp = opt(o.tls_fingerprint, "tls_fingerprint")?;
     let name = opt(o.tls_server_name, "tls_server_name")?;
-    Security::new(list, ca.map(str::as_bytes), fp, name)
-        .map_err(|e| Failure::new(RfbStatus::InvalidArgument, e.to_string()))
+    Security::new(
+        list,
+        ca.map(str::as_bytes),
+        fp,
+        name,
+        o.ask_server_verification,
+    )
+    .map_err(|e| Failure::new(RfbStatus::InvalidArgument, e.to_string()))
 }
 
 /// Answers `CREDENTIALS_REQUIRED` like `rfb_client_supply_credentials`, with a `target`
@@ -289,4 +318,58 @@ pub unsafe extern "C" fn rfb_client_rejected_fingerprint(c: *const RfbClient) ->
         Some(h) => h.rejected_fingerprint.as_ptr(),
         None => c"".as_ptr(),
     }
+}
+
+/// Accepts the identity of the last `RFB_EVENT_KIND_SERVER_VERIFICATION`: the handshake goes
+/// on (feed input as before).
+///
+/// # Safety
+/// `c` is a client handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfb_client_approve_server(c: *mut RfbClient) -> RfbStatus {
+    // SAFETY: caller's contract.
+    status(unsafe {
+        call(c, |h| {
+            h.pending_certificate = None;
+            h.act(Client::approve_server)?;
+            // Input that arrived while waiting can go on now.
+            h.feed(&[])
+        })
+    })
+}
+
+/// Refuses the identity of the last `RFB_EVENT_KIND_SERVER_VERIFICATION`: the connection
+/// ends with `RFB_STATUS_CERTIFICATE_REJECTED` (also for an RSA key), which this returns; the
+/// fingerprint is in `rfb_client_rejected_fingerprint`.
+///
+/// # Safety
+/// `c` is a client handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn rfb_client_reject_server(c: *mut RfbClient) -> RfbStatus {
+    // SAFETY: caller's contract.
+    status(unsafe {
+        call(c, |h| {
+            let pending = h.pending_certificate.take();
+            match (h.act(Client::reject_server), pending) {
+                // rfb-core ended the connection with its typed error (RA2 keys).
+                (Err(e), _) if e.status != RfbStatus::Misuse => Err(e),
+                // VeNCrypt in this rfb-core cannot reject a certificate itself (it answers
+                // misuse and stays paused): librfb ends the connection with the same error a
+                // rejected certificate gives elsewhere; nothing was sent inside TLS.
+                (_, Some(fingerprint)) => {
+                    let mut f = Failure::new(
+                        RfbStatus::CertificateRejected,
+                        format!(
+                            "server certificate rejected (the application did not approve \
+                             it); its SHA-256 fingerprint is {fingerprint}"
+                        ),
+                    );
+                    f.fingerprint = Some(fingerprint);
+                    h.failed = Some(f.clone());
+                    Err(f)
+                }
+                (r, None) => r,
+            }
+        })
+    })
 }

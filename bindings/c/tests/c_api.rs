@@ -501,3 +501,72 @@ fn c_xvp_target_against_the_scripted_server() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs `exe args` with `input` on its stdin (for the `-A` trust prompt).
+fn run_with_stdin(exe: &Path, args: &[&str], input: &str, valgrind: bool) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut cmd = if valgrind {
+        let mut c = Command::new("valgrind");
+        c.args([
+            "-q",
+            "--error-exitcode=97",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect,possible",
+        ])
+        .arg(exe);
+        c
+    } else {
+        Command::new(exe)
+    };
+    let mut child = cmd
+        .args(args)
+        .env("LD_LIBRARY_PATH", release_lib())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run C program");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn c_vencrypt_server_verification_event() {
+    let dir = std::env::temp_dir().join(format!("rfb-c-tls-ask-{}", std::process::id()));
+    let fp = make_pki(&dir, "librfb test CA");
+    let Some(x) = tls_desktop("X509Vnc", &dir) else {
+        return;
+    };
+    let exe = compile("bindings/c/examples/screenshot.c", x.dir());
+    let ppm = x.dir().join("ask.ppm");
+    let port = x.port().to_string();
+    let args = [
+        "-A",
+        "127.0.0.1",
+        port.as_str(),
+        ppm.to_str().unwrap(),
+        TLS_VNC_PW,
+    ];
+    // The user says yes: the handshake goes on and the picture is right (under valgrind too).
+    let out = run_with_stdin(&exe, &args, "yes\n", valgrind_available());
+    assert_ok(&out, "approved certificate");
+    assert!(stderr_of(&out).contains(&fp), "{}", stderr_of(&out));
+    let got = read_ppm(&std::fs::read(&ppm).unwrap()).unwrap();
+    let want = x.xwd_root();
+    assert_eq!(got.diff_count(&want), 0, "{:?}", got.first_diff(&want));
+    // The user says no: CERTIFICATE_REJECTED, and nothing was sent inside TLS.
+    let out = run_with_stdin(&exe, &args, "no\n", false);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("certificate rejected"),
+        "{}",
+        stderr_of(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

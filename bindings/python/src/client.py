@@ -67,6 +67,7 @@ class _Base:
         self.clipboard = None
         self.bells = 0
         self._closed = False
+        self._verify = None
 
     def _collect(self):
         while True:
@@ -80,6 +81,13 @@ class _Base:
                 self.clipboard = payload
             elif kind == "bell":
                 self.bells += 1
+            elif kind == "server_verification":
+                # Only with verify_server=...: the callback decides; nothing has been sent
+                # inside TLS yet. Rejecting raises CertificateError.
+                if self._verify is not None and self._verify(payload):
+                    self._s.approve_server()
+                else:
+                    self._s.reject_server()
 
     def _full_update_seen(self):
         need = self._s.width * self._s.height
@@ -288,8 +296,8 @@ def _session(address, password, shared, encodings, kw):
 
 
 def connect(address, password=None, *, username=None, target=None, security=None, ca_file=None,
-            ca_pem=None, fingerprint=None, tls_server_name=None, timeout=10.0, shared=True,
-            encodings=None):
+            ca_pem=None, fingerprint=None, tls_server_name=None, verify_server=None, timeout=10.0,
+            shared=True, encodings=None):
     """Connects to ``"HOST:PORT"`` (also ``"HOST::PORT"``, ``"[V6]:PORT"``; default port
     5900), authenticates with ``password`` if the server asks, and waits for the first full
     picture. Returns a blocking ``rfb.Client``.
@@ -297,7 +305,10 @@ def connect(address, password=None, *, username=None, target=None, security=None
     Security keywords: ``username``, ``target`` (xvp), ``security`` (accepted types in order,
     ``"x509vnc,vncauth"`` or a list), ``ca_file`` / ``ca_pem`` (the CA the server's TLS
     certificate must chain to; the certificate must name the address's host, or
-    ``tls_server_name``), ``fingerprint`` (pin one certificate's SHA-256 instead).
+    ``tls_server_name``), ``fingerprint`` (pin one certificate's SHA-256 instead),
+    ``verify_server`` (a callable given a dict for a certificate nothing above verifies, or an
+    RA2 server key: ``kind``, ``fingerprint``, ...; True goes on, False raises
+    ``CertificateError``).
 
     Raises ``ConnectError`` (TCP), ``AuthError`` (wrong or missing password),
     ``CertificateError`` (an untrusted certificate; its ``fingerprint`` attribute is what to
@@ -305,9 +316,11 @@ def connect(address, password=None, *, username=None, target=None, security=None
     within ``timeout``); ``ValueError`` for bad security options, before connecting."""
     session = _session(address, password, shared, encodings, dict(
         username=username, target=target, security=security, ca_file=ca_file, ca_pem=ca_pem,
-        fingerprint=fingerprint, tls_server_name=tls_server_name))
+        fingerprint=fingerprint, tls_server_name=tls_server_name,
+        ask_server=verify_server is not None))
     sock = _open(address, timeout)
     client = Client(sock, session, timeout)
+    client._verify = verify_server
     try:
         client._wait(client._full_update_seen)
     except BaseException:
@@ -448,13 +461,14 @@ class AsyncClient(_Base):
 
 
 async def connect_async(address, password=None, *, username=None, target=None, security=None, ca_file=None,
-                        ca_pem=None, fingerprint=None, tls_server_name=None, timeout=10.0, shared=True,
-                        encodings=None):
+                        ca_pem=None, fingerprint=None, tls_server_name=None, verify_server=None,
+                        timeout=10.0, shared=True, encodings=None):
     """As ``rfb.connect`` (same security keywords) but for asyncio: returns an
     ``rfb.AsyncClient``."""
     session = _session(address, password, shared, encodings, dict(
         username=username, target=target, security=security, ca_file=ca_file, ca_pem=ca_pem,
-        fingerprint=fingerprint, tls_server_name=tls_server_name))
+        fingerprint=fingerprint, tls_server_name=tls_server_name,
+        ask_server=verify_server is not None))
     host, port = parse_address(address)
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
@@ -467,6 +481,7 @@ async def connect_async(address, password=None, *, username=None, target=None, s
     if sock is not None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     client = AsyncClient(reader, writer, session, timeout)
+    client._verify = verify_server
     try:
         await client._wait(client._full_update_seen)
     except BaseException:

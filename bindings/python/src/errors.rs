@@ -90,7 +90,7 @@ pub(crate) fn to_py(e: &rfb_core::Error) -> PyErr {
         E::Timeout { .. } => WaitTimeout::new_err(msg),
         E::Unsupported(_) => UnsupportedError::new_err(msg),
         E::ApiMisuse(_) => StateError::new_err(msg),
-        E::CertificateRejected { fingerprint, .. } => {
+        E::CertificateRejected { fingerprint, .. } | E::ServerKeyRejected { fingerprint, .. } => {
             let err = CertificateError::new_err(msg);
             // An attribute on the instance: what the caller pins on the next attempt.
             Python::attach(|py| {

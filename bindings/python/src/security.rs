@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use rfb_core::security::{
-    SecurityType, TlsConnector, TlsKind, Transform, VeNCryptFactory, VeNCryptSubtype,
+    SecurityType, TlsConnector, TlsKind, TlsSession, Transform, VeNCryptFactory, VeNCryptSubtype,
 };
 use rfb_core::{Client, Config, Error};
 use rfb_tls::{RustlsConnector, TimeProvider, TlsSettings, UnixTime, Verify};
@@ -93,15 +93,20 @@ pub(crate) struct Security {
     list: Option<(Vec<SecurityType>, Vec<VeNCryptSubtype>)>,
     verify: Option<Verify>,
     server_name: Option<String>,
+    /// With no CA and no pin: pause for the application's approval (a `ServerVerification`
+    /// event) instead of failing with the fingerprint.
+    ask: bool,
 }
 
 impl Security {
     /// Parses the options; a bad list, CA PEM or fingerprint fails here, before any I/O.
+    /// `ask`: an unverified certificate raises `ServerVerification` instead of failing.
     pub(crate) fn new(
         list: Option<&str>,
         ca_pem: Option<&[u8]>,
         fingerprint: Option<&str>,
         server_name: Option<&str>,
+        ask: bool,
     ) -> Result<Self, Error> {
         let list = list.map(parse_list).transpose()?;
         let verify = match (ca_pem, fingerprint) {
@@ -125,6 +130,7 @@ impl Security {
             list,
             verify,
             server_name: server_name.map(str::to_owned),
+            ask,
         };
         // Build the connector once now so an invalid server name fails early too.
         s.connector()?;
@@ -151,7 +157,11 @@ impl Security {
                 .server_name
                 .clone()
                 .unwrap_or_else(|| NO_SERVER_NAME.into()),
-            verify: self.verify.clone().unwrap_or(Verify::AskUser),
+            verify: self.verify.clone().unwrap_or(if self.ask {
+                Verify::Approve
+            } else {
+                Verify::AskUser
+            }),
             time: Arc::new(SystemClock),
         };
         Ok(Connectors {
@@ -213,5 +223,18 @@ impl TlsConnector for Connectors {
             return self.anon.connect(kind, to_server);
         }
         self.x509.connect(kind, to_server)
+    }
+
+    fn connect_with_status(
+        &self,
+        kind: TlsKind,
+        to_server: &mut Vec<u8>,
+    ) -> Result<TlsSession, Error> {
+        #[cfg(feature = "anon-tls")]
+        if kind == TlsKind::Anonymous {
+            return Ok((self.anon.connect(kind, to_server)?, None));
+        }
+        // rustls reports an unverified certificate here when `Verify::Approve` is set.
+        self.x509.connect_with_status(kind, to_server)
     }
 }

@@ -8,6 +8,7 @@ use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use rfb_core::security::ServerIdentity;
 use rfb_core::{Client, Config, Credentials, Event};
 use rfb_encodings::{Encoding, Framebuffer, Rect};
 
@@ -42,6 +43,7 @@ enum Ev {
     Name(String),
     Clipboard(String),
     Disconnected(String),
+    Verify(ServerIdentity),
 }
 
 /// The protocol state of one connection, without I/O: `feed()` what the server sent, send
@@ -61,12 +63,29 @@ pub(crate) struct Session {
     username: Option<String>,
     password: Option<String>,
     target: Option<String>,
+    /// Unverified server identities are events for the application (else rejected at once).
+    ask_server: bool,
+    /// The certificate fingerprint of a `server_verification` event not yet answered.
+    pending_certificate: Option<String>,
+    /// Set when the application rejected a certificate: every later `feed` raises it again.
+    rejected: Option<String>,
     name: String,
     /// Counts framebuffer size changes; a `LiveView` is valid only for the one it saw.
     generation: u64,
 }
 
 impl Session {
+    /// The certificate rejection that ended this session, raised again.
+    fn check_rejected(&self) -> PyResult<()> {
+        match &self.rejected {
+            None => Ok(()),
+            Some(fp) => Err(to_py(&rfb_core::Error::CertificateRejected {
+                reason: "the application did not approve it".into(),
+                fingerprint: fp.clone(),
+            })),
+        }
+    }
+
     fn drain(&mut self) -> PyResult<()> {
         while let Some(b) = self.client.poll_transmit() {
             self.out.extend_from_slice(&b);
@@ -126,6 +145,20 @@ impl Session {
                 // Extended Clipboard text also arrives as `ClipboardText` (the core requests it
                 // on the server's notify), so the Provide itself adds nothing here.
                 Event::Disconnected { reason } => self.events.push_back(Ev::Disconnected(reason)),
+                Event::ServerVerification(identity) => {
+                    if !self.ask_server {
+                        // Nobody will answer (an RA2 key without a pin, say): refuse it now
+                        // with its typed error rather than wait forever.
+                        let r = self.client.reject_server();
+                        self.drain_transmit();
+                        r.map_err(|e| to_py(&e))?;
+                        continue;
+                    }
+                    if let ServerIdentity::X509 { fingerprint, .. } = &identity {
+                        self.pending_certificate = Some(fingerprint.clone());
+                    }
+                    self.events.push_back(Ev::Verify(identity));
+                }
                 _ => {}
             }
         }
@@ -156,6 +189,12 @@ impl Session {
         }
     }
 
+    fn drain_transmit(&mut self) {
+        while let Some(b) = self.client.poll_transmit() {
+            self.out.extend_from_slice(&b);
+        }
+    }
+
     fn act<T>(&mut self, r: Result<T, rfb_core::Error>) -> PyResult<T> {
         let v = r.map_err(|e| to_py(&e))?;
         self.drain()?;
@@ -177,7 +216,12 @@ impl Session {
     /// SHA-256 instead. With neither, a certificate raises `CertificateError` carrying its
     /// fingerprint. Bad values raise `ValueError` here.
     #[new]
-    #[pyo3(signature = (password = None, username = None, shared = true, encodings = None, continuous_updates = false, *, target = None, security = None, ca_pem = None, fingerprint = None, tls_server_name = None))]
+    ///
+    /// `ask_server`: a certificate nothing configured verifies (and an RA2 server key without
+    /// a pin) becomes a `("server_verification", {...})` event; answer with
+    /// `approve_server()` or `reject_server()`. Without it such a certificate raises
+    /// `CertificateError` and an RA2 key is rejected at once.
+    #[pyo3(signature = (password = None, username = None, shared = true, encodings = None, continuous_updates = false, *, target = None, security = None, ca_pem = None, fingerprint = None, tls_server_name = None, ask_server = false))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn new(
         password: Option<String>,
@@ -190,6 +234,7 @@ impl Session {
         ca_pem: Option<&Bound<'_, PyAny>>,
         fingerprint: Option<String>,
         tls_server_name: Option<String>,
+        ask_server: bool,
     ) -> PyResult<Self> {
         let mut config = Config {
             shared,
@@ -222,6 +267,7 @@ impl Session {
             ca.as_deref(),
             fingerprint.as_deref(),
             tls_server_name.as_deref(),
+            ask_server,
         )
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
         security.configure(&mut config);
@@ -247,6 +293,9 @@ impl Session {
             username,
             password,
             target,
+            ask_server,
+            pending_certificate: None,
+            rejected: None,
             name: String::new(),
             generation: 0,
         })
@@ -255,8 +304,39 @@ impl Session {
     /// Feeds bytes received from the server. Raises an `rfb.Error` subclass on failure
     /// (`AuthError`, `RefusedError`, `ProtocolError`, ...).
     fn feed(&mut self, data: &[u8]) -> PyResult<()> {
+        self.check_rejected()?;
         self.inbuf.extend_from_slice(data);
         self.run()
+    }
+
+    /// Accepts the identity of the last `server_verification` event; the handshake goes on.
+    fn approve_server(&mut self) -> PyResult<()> {
+        self.check_rejected()?;
+        self.pending_certificate = None;
+        let r = self.client.approve_server();
+        self.act(r)?;
+        // Server bytes that arrived while waiting are processed now.
+        self.run()
+    }
+
+    /// Refuses the identity of the last `server_verification` event: raises
+    /// `CertificateError` (with `fingerprint`), and the session is over.
+    fn reject_server(&mut self) -> PyResult<()> {
+        self.check_rejected()?;
+        let pending = self.pending_certificate.take();
+        let r = self.client.reject_server();
+        self.drain_transmit();
+        match (r, pending) {
+            // rfb-core ended the connection with its typed error (RA2 keys).
+            (Err(e), _) if e.is_fatal() => Err(to_py(&e)),
+            // VeNCrypt in this rfb-core cannot reject a certificate itself (it answers misuse
+            // and stays paused): the session ends here, nothing was sent inside TLS.
+            (_, Some(fp)) => {
+                self.rejected = Some(fp);
+                self.check_rejected()
+            }
+            (r, None) => r.map_err(|e| to_py(&e)),
+        }
     }
 
     /// Tells the session the server closed the connection. Raises `ProtocolError` if that
@@ -287,6 +367,7 @@ impl Session {
             Ev::Name(n) => ("name", n.into_py_any(py)?),
             Ev::Clipboard(t) => ("clipboard", t.into_py_any(py)?),
             Ev::Disconnected(r) => ("disconnected", r.into_py_any(py)?),
+            Ev::Verify(id) => ("server_verification", identity_dict(py, id)?),
         }))
     }
 
@@ -377,6 +458,40 @@ impl Session {
             .request_update(incremental, Rect::new(x, y, w, h));
         self.act(r)
     }
+}
+
+/// A server identity as a dict: `kind` ("x509" or "rsa"), `fingerprint` (SHA-256, hex
+/// with colons), and `subject`, `issuer`, `reason` (X.509) or `bits`, `short_fingerprint`
+/// (RSA).
+fn identity_dict(py: Python<'_>, id: ServerIdentity) -> PyResult<Py<PyAny>> {
+    let d = pyo3::types::PyDict::new(py);
+    match id {
+        ServerIdentity::X509 {
+            fingerprint,
+            subject,
+            issuer,
+            reason,
+        } => {
+            d.set_item("kind", "x509")?;
+            d.set_item("fingerprint", fingerprint)?;
+            d.set_item("subject", subject)?;
+            d.set_item("issuer", issuer)?;
+            d.set_item("reason", reason)?;
+        }
+        ServerIdentity::Rsa {
+            bits,
+            fingerprint,
+            short_fingerprint,
+            ..
+        } => {
+            d.set_item("kind", "rsa")?;
+            d.set_item("fingerprint", fingerprint)?;
+            d.set_item("bits", bits)?;
+            d.set_item("short_fingerprint", short_fingerprint)?;
+        }
+        _ => d.set_item("kind", "unknown")?,
+    }
+    Ok(d.into_any().unbind())
 }
 
 /// A live view of a `Session`'s framebuffer (`Client.live_view()`): `pixel()`, `bytes()`

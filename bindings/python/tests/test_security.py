@@ -188,3 +188,29 @@ def test_xvp_target(xvp_server):
         rfb.connect(xvp_server, "xvppw123", username="ops", security="xvp")
     with pytest.raises(rfb.AuthError, match="authentication failed"):
         rfb.connect(xvp_server, "xvppw123", username="ops", target="vm8", security=[22])
+
+
+def test_verify_server_callback_decides(tls_server):
+    x, pki = tls_server("X509Vnc")
+    seen = []
+
+    def trust(identity):
+        seen.append(identity)
+        return True
+
+    with rfb.connect(x.addr, VNC_PW, verify_server=trust) as c:
+        same_as_xwd(x, c.screenshot())
+    assert len(seen) == 1
+    assert seen[0]["kind"] == "x509"
+    assert seen[0]["fingerprint"] == pki["fp"]
+    assert seen[0]["subject"] == "CN=127.0.0.1"
+    assert "rfb-py test CA" in seen[0]["issuer"]
+    # Refused by the callback: CertificateError with the fingerprint, no password sent.
+    with pytest.raises(rfb.CertificateError, match="did not approve") as e:
+        rfb.connect(x.addr, VNC_PW, verify_server=lambda identity: False)
+    assert e.value.fingerprint == pki["fp"]
+    # A pin decides without asking.
+    asked = []
+    with rfb.connect(x.addr, VNC_PW, fingerprint=pki["fp"], verify_server=asked.append):
+        pass
+    assert asked == []
