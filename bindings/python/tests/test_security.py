@@ -156,11 +156,11 @@ XVP_SERVER = os.path.join(os.path.dirname(__file__), "..", "..", "..", "crates",
                           "scripted", "rfb_auth_server.py")
 
 
-@pytest.fixture
-def xvp_server():
-    """The repository's scripted xvp (22) server (noVNC authenticates against it too, see
-    proxy/tests/scripted_security.rs) for user "ops", password "xvppw123", target "vm7"."""
+def start_scripted(*args):
+    """The repository's scripted security server (noVNC authenticates against it too, see
+    proxy/tests/scripted_security.rs) with ``args``; returns (process, address, log path)."""
     import sys
+    import tempfile
 
     from conftest import _free_port, _wait_port
 
@@ -169,15 +169,35 @@ def xvp_server():
     except ImportError:
         pytest.skip("the scripted server needs the cryptography package")
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, XVP_SERVER, "--port", str(port), "--type", "xvp",
-                             "--username", "ops", "--password", "xvppw123", "--target", "vm7"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_port(port)
-        yield f"127.0.0.1:{port}"
-    finally:
+    log = tempfile.NamedTemporaryFile(prefix="rfb-py-scripted-", suffix=".log", delete=False)
+    proc = subprocess.Popen([sys.executable, XVP_SERVER, "--port", str(port), *args],
+                            stdout=log, stderr=subprocess.STDOUT)
+    _wait_port(port)
+    return proc, f"127.0.0.1:{port}", log.name
+
+
+@pytest.fixture
+def scripted():
+    started = []
+
+    def start(*args):
+        proc, addr, log = start_scripted(*args)
+        started.append((proc, log))
+        return addr, log
+
+    yield start
+    for proc, log in started:
         proc.kill()
         proc.wait()
+        os.unlink(log)
+
+
+@pytest.fixture
+def xvp_server(scripted):
+    """The scripted xvp (22) server for user "ops", password "xvppw123", target "vm7"."""
+    addr, _ = scripted("--type", "xvp", "--username", "ops", "--password", "xvppw123",
+                       "--target", "vm7")
+    return addr
 
 
 def test_xvp_target(xvp_server):
@@ -214,3 +234,20 @@ def test_verify_server_callback_decides(tls_server):
     with rfb.connect(x.addr, VNC_PW, fingerprint=pki["fp"], verify_server=asked.append):
         pass
     assert asked == []
+
+
+def test_ra2ne_server_key_goes_to_verify_server(scripted):
+    addr, log = scripted("--type", "ra2ne", "--password", "ra2pw123")
+    with open(log) as f:
+        # Printed (and flushed) before the script listens.
+        fp = [line for line in f if line.startswith("rsa key sha256=")][0].split("=", 1)[1].strip()
+    # Nobody to ask: the key is refused at once with its fingerprint (no stall).
+    with pytest.raises(rfb.CertificateError) as e:
+        rfb.connect(addr, "ra2pw123", security="ra2ne", timeout=20)
+    assert e.value.fingerprint == fp
+    seen = []
+    with rfb.connect(addr, "ra2pw123", security="ra2ne", timeout=20,
+                     verify_server=lambda i: seen.append(i) or True) as c:
+        assert c.size == (64, 48)
+    assert seen[0]["kind"] == "rsa" and seen[0]["bits"] == 2048
+    assert seen[0]["fingerprint"] == e.value.fingerprint
