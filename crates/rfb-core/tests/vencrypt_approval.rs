@@ -241,3 +241,20 @@ fn approval_out_of_turn_is_misuse_and_harmless() {
     p.drive().unwrap();
     assert!(p.client.is_connected());
 }
+
+#[test]
+fn a_flood_while_waiting_for_approval_is_a_limit_error() {
+    let mut steps = script_x509vnc();
+    // The handshake, then far more than a challenge before anyone approved anything.
+    steps.truncate(10);
+    steps.push(Send(
+        [b"WORLD".to_vec(), xor(&vec![7; 100 * 1024])].concat(),
+    ));
+    let mut p = Pair::new(config(), steps);
+    p.client.register_security(Arc::new(VeNCryptFactory::new(
+        vec![VeNCryptSubtype::X509Vnc],
+        Some(Arc::new(ToyTls)),
+    )));
+    let r = p.drive();
+    assert!(matches!(r, Err(Error::LimitExceeded { .. })), "{r:?}");
+}

@@ -29,6 +29,10 @@ use crate::event::Event;
 /// is 4 bytes.
 const SUBTYPE_LEN: usize = 4;
 
+/// Plaintext kept from the server while the application decides on its certificate: servers
+/// send at most a challenge or a SecurityResult before the client answers.
+const MAX_HELD: usize = 64 * 1024;
+
 macro_rules! subtypes {
     ($( $(#[$doc:meta])* $variant:ident = $num:expr, $name:literal; )*) => {
         /// A VeNCrypt subtype number (`U32` on the wire); unknown numbers are kept.
@@ -359,8 +363,20 @@ impl VeNCrypt {
                         None => self.phase = Phase::Inner,
                     }
                 }
-                // Plaintext the server sends meanwhile stays in the client until approval.
-                Phase::Approval => return Ok(Self::need(pos, 0)),
+                // Plaintext the server sends meanwhile stays in the client until approval;
+                // a server does not say much before the client answers, so a flood is an
+                // error instead of unbounded memory.
+                Phase::Approval => {
+                    if rest.len() > MAX_HELD {
+                        return Err(Error::LimitExceeded {
+                            message: "VeNCrypt",
+                            field: "data sent before the certificate was approved",
+                            value: rest.len() as u64,
+                            limit: MAX_HELD as u64,
+                        });
+                    }
+                    return Ok(Self::need(pos, 0));
+                }
                 Phase::Inner => return self.run_inner(rest, pos, cx),
             }
         }
