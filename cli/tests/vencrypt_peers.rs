@@ -556,9 +556,8 @@ fn x11vnc_ssl_x509plain() {
         ],
     );
     // A wrong password: x11vnc answers with a bare string ("unixpw failed", length first)
-    // where rfbproto puts the SecurityResult word, so our client reads the string's length as
-    // a failed result and its first bytes ("unix") as an absurd reason length, which the
-    // limits refuse. A typed failure either way, never a connection.
+    // where rfbproto puts the SecurityResult word. A result other than 0, 1 or 2 is read as
+    // a failed authentication (and no reason length is read from the string's bytes).
     let o = rfb(&[
         "info",
         &x.addr(),
@@ -571,5 +570,5 @@ fn x11vnc_ssl_x509plain() {
         "--password-file",
         &pki.password_file("wrongpw9"),
     ]);
-    fails_with(&o, "security failure");
+    fails_with(&o, "authentication failed");
 }

@@ -255,6 +255,23 @@ impl Client {
             self.begin_init();
             return Ok(Some(n));
         }
+        if r > 2 {
+            // Only 0 (OK), 1 (failed) and 2 (failed, too many attempts) exist. Anything else
+            // is a server writing something else where the result belongs (x11vnc writes
+            // "unixpw failed" here): the authentication failed, and no reason length follows.
+            let b = r.to_be_bytes();
+            let text = if b.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
+                format!(
+                    " (text {:?} where the result code belongs)",
+                    String::from_utf8_lossy(&b)
+                )
+            } else {
+                String::new()
+            };
+            return Err(Error::AuthFailed {
+                reason: format!("the server answered SecurityResult with {r:#010x}{text}"),
+            });
+        }
         if self.version == Some(Version::V3_8) {
             self.state = State::FailureReason { after_result: true };
             self.needed = 4;

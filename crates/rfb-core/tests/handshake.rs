@@ -197,6 +197,37 @@ fn vnc_auth_failure_with_reason_38() {
     }
 }
 
+/// x11vnc answers a wrong X509Plain password with the text "unixpw failed" where the U32
+/// result belongs: that is a failed authentication, not a 1.9 GB reason length.
+#[test]
+fn text_where_the_result_belongs_is_an_auth_failure() {
+    let steps = vec![
+        Send(b"RFB 003.008\n".to_vec()),
+        Expect(b"RFB 003.008\n".to_vec()),
+        Send(vec![1, 2]),
+        Expect(vec![2]),
+        Send(vec![0; 16]),
+    ];
+    let (mut p, _) = run(Config::default(), steps, 1);
+    p.server
+        .extend(vec![Capture(16), Send(b"unixpw failed".to_vec())]);
+    p.client
+        .supply_credentials(&Credentials {
+            password: Some("wrong".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let e = p.drive().unwrap_err();
+    assert_eq!(
+        e,
+        Error::AuthFailed {
+            reason: "the server answered SecurityResult with 0x756e6978 (text \"unix\" where the \
+                     result code belongs)"
+                .into()
+        }
+    );
+}
+
 #[test]
 fn vnc_auth_failure_without_reason_33_and_37() {
     for (v, sec) in [
