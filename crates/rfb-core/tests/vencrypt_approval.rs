@@ -258,3 +258,21 @@ fn a_flood_while_waiting_for_approval_is_a_limit_error() {
     let r = p.drive();
     assert!(matches!(r, Err(Error::LimitExceeded { .. })), "{r:?}");
 }
+
+#[test]
+fn rejecting_the_certificate_is_a_typed_error_with_its_fingerprint() {
+    let mut p = pair(usize::MAX);
+    p.drive().unwrap();
+    let e = p.client.reject_server().unwrap_err();
+    assert_eq!(
+        e,
+        Error::CertificateRejected {
+            reason: "the application did not accept the server's certificate".into(),
+            fingerprint: FINGERPRINT.into(),
+        }
+    );
+    // Sticky, and nothing (no VNC response) went out inside the transform.
+    assert_eq!(p.client.error(), Some(&e));
+    assert!(p.client.supply_credentials(&password()).is_err());
+    assert!(!p.server.finished());
+}

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use super::{
     Credentials, NoneSecurity, Plain, SecurityContext, SecurityFactory, SecurityHandler,
-    SecurityStep, SecurityType, TlsConnector, TlsKind, TlsStatus, VncAuth,
+    SecurityStep, SecurityType, ServerIdentity, TlsConnector, TlsKind, TlsStatus, VncAuth,
 };
 use crate::error::Error;
 use crate::event::Event;
@@ -156,6 +156,7 @@ impl SecurityFactory for VeNCryptFactory {
             inner: None,
             inner_started: false,
             status: None,
+            pending_fingerprint: None,
         })
     }
 }
@@ -182,6 +183,8 @@ pub struct VeNCrypt {
     inner_started: bool,
     /// The TLS session's status, when the connector lets the application decide trust.
     status: Option<Arc<dyn TlsStatus>>,
+    /// The certificate fingerprint raised for approval, for the error if it is rejected.
+    pending_fingerprint: Option<String>,
 }
 
 impl VeNCrypt {
@@ -357,6 +360,9 @@ impl VeNCrypt {
                     }
                     match status.unverified() {
                         Some(identity) => {
+                            if let ServerIdentity::X509 { fingerprint, .. } = &identity {
+                                self.pending_fingerprint = Some(fingerprint.clone());
+                            }
                             cx.events.push_back(Event::ServerVerification(identity));
                             self.phase = Phase::Approval;
                         }
@@ -452,8 +458,19 @@ impl SecurityHandler for VeNCrypt {
             status.approve();
         }
         self.phase = Phase::Inner;
+        self.pending_fingerprint = None;
         // Starts the inner authentication (Plain asks for credentials at once); server
         // plaintext held by the client follows on the driver's next `handle_input`.
         self.run_inner(&[], 0, cx)
+    }
+
+    fn reject_server(&mut self) -> Error {
+        match (self.phase, self.pending_fingerprint.take()) {
+            (Phase::Approval, Some(fingerprint)) => Error::CertificateRejected {
+                reason: "the application did not accept the server's certificate".into(),
+                fingerprint,
+            },
+            _ => Error::ApiMisuse("no server identity is waiting for approval"),
+        }
     }
 }
