@@ -311,7 +311,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
                  \"update\" = one FramebufferUpdate. References on the same machine and the \
                  same bytes: memcpy of the same output (framebuffer-sized pieces), and the \
                  zlib payloads of the same session (captured by an instrumented replay) \
-                 inflated alone by the same backend (flate2 on miniz_oxide), one call per \
+                 inflated alone by the same backend as the decoders (flate2 on zlib-rs), one call per \
                  stream segment: the physical ceiling of the zlib-based encodings. \
                  \"decode / inflate ceiling\" = inflate-only time ÷ decode time (medians).\n\n\
                  {out}"

@@ -10,7 +10,7 @@
 //! - memcpy: copying the same number of output bytes, one framebuffer-sized buffer at a time
 //!   (the ceiling of any decoder that must write every output byte once);
 //! - inflate: the zlib payloads of the same session (captured by an instrumented replay) inflated
-//!   alone with the same backend (flate2 on miniz_oxide) in one call per stream segment: the
+//!   alone with the decoders' backend (flate2 on zlib-rs) in one call per stream segment: the
 //!   ceiling of the zlib-based encodings, whatever their tile parsing costs.
 //!
 //! Each figure is min / median / max over repeated timed runs (at least `--min-runs`, and for

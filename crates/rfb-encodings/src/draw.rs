@@ -176,6 +176,14 @@ impl DrawTarget for Framebuffer {
     fn fill_rgba(&mut self, rect: Rect, rgba: [u8; 4]) {
         let Some(c) = self.clip(rect) else { return };
         let n = usize::from(c.width) * 4;
+        if c.width <= 16 {
+            // Narrow (hextile subrects, glyph-sized runs): a memcpy per row costs more.
+            for row in 0..c.height {
+                let d = self.offset(c.x, c.y + row);
+                fill4(&mut self.data[d..d + n], rgba);
+            }
+            return;
+        }
         let first = self.offset(c.x, c.y);
         fill4(&mut self.data[first..first + n], rgba);
         // The other rows are copies of the first: one memcpy each.

@@ -24,6 +24,7 @@
 //! for ZlibHex, and `solid` for a non-raw tile without sub-rectangles.
 
 use crate::decoders::{Cx, Decoded, RectDecoder, Status};
+use crate::draw::fill4;
 use crate::error::DecodeErrorKind;
 use crate::geometry::Rect;
 use crate::inflate::Inflater;
@@ -265,7 +266,6 @@ fn draw_body(
         carry.fg = Some(cx.conv.pixel_to_rgba(&data[p..]));
         p += bpp;
     }
-    cx.target.fill_rgba(tile, bg);
     let coloured = mask & SUBRECTS_COLOURED != 0;
     let count = if mask & ANY_SUBRECTS != 0 {
         cx.sub("anysubrects");
@@ -279,8 +279,15 @@ fn draw_body(
     }
     if count == 0 {
         cx.sub("solid");
+        cx.target.fill_rgba(tile, bg);
         return Ok(());
     }
+    // Subrects are painted into a tile buffer drawn with one `put_rgba`: text tiles carry
+    // dozens of tiny subrects, and a target call (with its clipping) per subrect cost more
+    // than the pixels.
+    let (tw, th) = (usize::from(tile.width), usize::from(tile.height));
+    cx.scratch.resize(tw * th * 4, 0);
+    fill4(&mut cx.scratch[..tw * th * 4], bg);
     let fg = match (coloured, carry.fg) {
         (true, _) => None,
         (false, Some(fg)) => Some(fg),
@@ -317,9 +324,13 @@ fn draw_body(
                 fb_height: tile.height,
             });
         }
-        let abs = Rect::new(tile.x + sub.x, tile.y + sub.y, sub.width, sub.height);
-        cx.target.fill_rgba(abs, colour);
+        let (sx, sw) = (usize::from(sub.x), usize::from(sub.width));
+        for y in usize::from(sub.y)..usize::from(sub.y + sub.height) {
+            let start = (y * tw + sx) * 4;
+            fill4(&mut cx.scratch[start..start + sw * 4], colour);
+        }
     }
+    cx.target.put_rgba(tile, &cx.scratch[..tw * th * 4]);
     Ok(())
 }
 
