@@ -4,7 +4,7 @@
 use super::*;
 
 /// A WebSocket to the proxy carrying an RFB session.
-struct Ws {
+pub(crate) struct Ws {
     s: TcpStream,
     ws: WsConnection,
     buf: Vec<u8>,
@@ -13,7 +13,7 @@ struct Ws {
 }
 
 impl Ws {
-    fn connect(port: u16, path: &str) -> Self {
+    pub(crate) fn connect(port: u16, path: &str) -> Self {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         let key = rfb_ws::client_key([9; 16]);
@@ -49,7 +49,7 @@ impl Ws {
         }
     }
 
-    fn send(&mut self, data: &[u8]) {
+    pub(crate) fn send(&mut self, data: &[u8]) {
         self.ws.send_binary(data);
         while let Some(b) = self.ws.poll_transmit() {
             self.s.write_all(&b).unwrap();
@@ -57,7 +57,7 @@ impl Ws {
     }
 
     /// The next data payload (empty at a close or EOF).
-    fn recv(&mut self) -> Vec<u8> {
+    pub(crate) fn recv(&mut self) -> Vec<u8> {
         let mut chunk = vec![0u8; 65536];
         loop {
             let n = self.ws.handle_input(&self.buf).unwrap_or(self.buf.len());

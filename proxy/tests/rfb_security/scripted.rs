@@ -2,7 +2,7 @@
 //! credentials from a JSON token API.
 
 use super::*;
-use crate::client::{rfb_through_proxy, rfb_through_proxy_at};
+use crate::client::{Ws, rfb_through_proxy, rfb_through_proxy_at};
 
 // Servers speaking RFB 3.3 and 3.7: no SecurityResult after None there, while the browser
 // side always gets 3.8 with one. No Debian VNC server can be made to speak 3.3, so a scripted
@@ -261,4 +261,109 @@ fn token_plugin_credentials_replace_the_command_lines() {
     let log = fs::read_to_string(dir.join("proxy.log")).unwrap_or_default();
     assert!(!log.contains(VNC_PW), "a password in the log: {log}");
     let _ = fs::remove_dir_all(&dir);
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let s = fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS")
+}
+
+/// A 3.8 server with None that, after ClientInit, writes bytes as fast as it can (the proxy
+/// does not parse the session, so any bytes do); `written` counts them.
+fn flood_server(written: std::sync::Arc<std::sync::atomic::AtomicU64>) -> u16 {
+    use std::sync::atomic::Ordering;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let Ok((mut s, _)) = l.accept() else { return };
+        let mut b = [0u8; 12];
+        s.write_all(b"RFB 003.008\n").unwrap();
+        s.read_exact(&mut b).unwrap();
+        s.write_all(&[1, 1]).unwrap();
+        s.read_exact(&mut b[..1]).unwrap();
+        s.write_all(&0u32.to_be_bytes()).unwrap();
+        s.read_exact(&mut b[..1]).unwrap(); // ClientInit
+        let junk = vec![0x5au8; 64 * 1024];
+        while s.write_all(&junk).is_ok() {
+            written.fetch_add(junk.len() as u64, Ordering::Relaxed);
+        }
+    });
+    port
+}
+
+#[test]
+fn a_slow_browser_keeps_the_security_mode_bounded() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let dir = temp_dir("rfbsec-slow");
+    let written = std::sync::Arc::new(AtomicU64::new(0));
+    let vnc = flood_server(written.clone());
+    let port = free_port();
+    let p = start_proxy(
+        &args(&[
+            &format!("127.0.0.1:{port}"),
+            &format!("127.0.0.1:{vnc}"),
+            "--vnc-security",
+            "none",
+        ]),
+        port,
+        &dir.join("proxy.log"),
+    );
+    // The browser side by hand: 3.8, None, SecurityResult, ClientInit; then read slowly.
+    let mut ws = Ws::connect(port, "/websockify");
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let more = |ws: &mut Ws, got: &mut Vec<u8>, n: usize| {
+        while got.len() < n {
+            assert!(Instant::now() < deadline, "handshake stalled at {got:?}");
+            got.extend(ws.recv());
+        }
+    };
+    more(&mut ws, &mut got, 12);
+    assert_eq!(&got[..12], b"RFB 003.008\n");
+    ws.send(b"RFB 003.008\n");
+    more(&mut ws, &mut got, 14);
+    assert_eq!(&got[12..14], [1, 1], "one type: None");
+    ws.send(&[1]);
+    got.drain(..14);
+    more(&mut ws, &mut got, 4);
+    assert_eq!(&got[..4], [0, 0, 0, 0], "SecurityResult OK");
+    ws.send(&[1]);
+    let mut read = (got.len() - 4) as u64;
+    let mut peak = 0;
+    for i in 0..400 {
+        read += ws.recv().len() as u64;
+        std::thread::sleep(Duration::from_millis(10));
+        if i % 20 == 0 {
+            peak = peak.max(rss_kib(p.pid()));
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let w = written.load(Ordering::Relaxed);
+    let in_flight = w.saturating_sub(read);
+    peer_line(&format!(
+        "slow browser through --vnc-security: server wrote {} MiB, browser read {} MiB, \
+         in flight {} MiB, proxy RSS peak {} MiB",
+        w >> 20,
+        read >> 20,
+        in_flight >> 20,
+        peak >> 10
+    ));
+    assert!(read > 1 << 20, "the session flowed ({read} bytes)");
+    // Socket buffers on both sides (Linux autotuning: a few MiB each) plus the proxy's
+    // bounded buffers; an unbounded proxy would have taken gigabytes by now.
+    assert!(
+        in_flight < 48 << 20,
+        "{in_flight} bytes held between server and browser"
+    );
+    assert!(peak < 64 * 1024, "proxy RSS {peak} KiB");
+    drop(p);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+fn peer_line(s: &str) {
+    rfb_testkit::peer::visible_line(s);
 }
