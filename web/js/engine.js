@@ -23,6 +23,8 @@ export class Engine {
         this._ctx = canvas.getContext('2d', { alpha: false });
         this._session = new Session(options, performance.now());
         this._image = null; // ImageData over wasm memory
+        this._dirty = []; // damage not painted yet: x, y, w, h, ...
+        this._paintScheduled = false;
         this._timer = null;
         this._closed = false;
         this._pending = []; // bytes received while a frame is being painted
@@ -219,7 +221,36 @@ export class Engine {
         return this._image;
     }
 
+    /**
+     * Queues damage and paints it once per display frame: updates often arrive faster than
+     * the screen refreshes (a scrolling terminal sends a full-screen CopyRect per line), and
+     * each putImageData copies the whole rectangle, so painting per update did most of the
+     * work for nothing. Snapshots and flushes paint what is queued first.
+     */
     _paint(damage) {
+        for (let i = 0; i < damage.length; i++) this._dirty.push(damage[i]);
+        if (this._paintScheduled) {
+            return;
+        }
+        this._paintScheduled = true;
+        const run = () => {
+            this._paintScheduled = false;
+            this._paintNow();
+        };
+        if (typeof requestAnimationFrame === 'function') {
+            requestAnimationFrame(run);
+        } else {
+            setTimeout(run, 16);
+        }
+    }
+
+    /** Paints the queued damage: its bounding box once when the rectangles mostly cover it. */
+    _paintNow() {
+        const damage = this._dirty;
+        if (!damage.length) {
+            return;
+        }
+        this._dirty = [];
         const img = this._view();
         if (!img) {
             return;
@@ -227,6 +258,18 @@ export class Engine {
         if (this._canvas.width !== img.width || this._canvas.height !== img.height) {
             this._resize(img.width, img.height);
             this._ctx.putImageData(this._view(), 0, 0);
+            return;
+        }
+        let [x0, y0, x1, y1, area] = [Infinity, Infinity, 0, 0, 0];
+        for (let i = 0; i + 3 < damage.length; i += 4) {
+            x0 = Math.min(x0, damage[i]);
+            y0 = Math.min(y0, damage[i + 1]);
+            x1 = Math.max(x1, damage[i] + damage[i + 2]);
+            y1 = Math.max(y1, damage[i + 1] + damage[i + 3]);
+            area += damage[i + 2] * damage[i + 3];
+        }
+        if (x1 > x0 && y1 > y0 && (x1 - x0) * (y1 - y0) <= 2 * area) {
+            this._ctx.putImageData(img, 0, 0, x0, y0, x1 - x0, y1 - y0);
             return;
         }
         for (let i = 0; i + 3 < damage.length; i += 4) {
@@ -240,6 +283,7 @@ export class Engine {
 
     /** Answers a `snapshot` (with the pixels) or a `flush` (just "done"). */
     _answer(m) {
+        this._paintNow();
         if (m.type === 'flush') {
             this._post({ type: 'flushed', id: m.id });
         } else {
