@@ -5,6 +5,10 @@
 //! MSLogonII (113), xvp (22), Plain inside VeNCrypt (19/256), Tight (16) and RA2ne (6). Only
 //! then does a scripted server count as a peer for our own client (cli/tests/scripted_security.rs).
 //!
+//! The same page then runs our own wasm client (`web/dist/rfb.js`, the noVNC-compatible API,
+//! main-thread mode so the canvas can be read) against the same servers: every one of these
+//! security types works in the browser too (the `ours_*` tests).
+//!
 //! The peers come from `scripts/install-test-deps.sh` (`target/peers`); every test skips
 //! visibly outside CI when one is missing and fails in CI.
 
@@ -71,14 +75,36 @@ fn browser_peers() -> Option<PathBuf> {
     Some(node)
 }
 
-/// A web root: the page and a copy of the noVNC package (rfb-proxy refuses symlinks out).
-fn web_dir(node: &Path, tag: &str) -> PathBuf {
+/// Which client the page runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Client {
+    /// npm noVNC's core: the third-party validator.
+    NoVnc,
+    /// Our wasm client from `web/dist`, in main-thread mode.
+    Ours,
+}
+
+/// A web root: the page and a copy of the client (rfb-proxy refuses symlinks out).
+fn web_dir(node: &Path, tag: &str, client: Client) -> PathBuf {
     let dir = temp_dir(&format!("scripted-{tag}"));
-    copy_dir(
-        &node.join("node_modules/@novnc/novnc"),
-        &dir.join("node_modules/@novnc/novnc"),
-    );
-    std::fs::write(dir.join("novnc.html"), PAGE).unwrap();
+    match client {
+        Client::NoVnc => {
+            copy_dir(
+                &node.join("node_modules/@novnc/novnc"),
+                &dir.join("node_modules/@novnc/novnc"),
+            );
+            std::fs::write(dir.join("novnc.html"), PAGE).unwrap();
+        }
+        Client::Ours => {
+            let dist = common::web::dist_with(&["rfb.js", "pkg/rfb_web_bg.wasm"])
+                .expect("web/dist (checked before)");
+            copy_dir(&dist, &dir);
+            let page = PAGE
+                .replace("./node_modules/@novnc/novnc/core/rfb.js", "./rfb.js")
+                .replace("{ credentials }", "{ credentials, worker: false }");
+            std::fs::write(dir.join("novnc.html"), page).unwrap();
+        }
+    }
     dir
 }
 
@@ -101,8 +127,9 @@ fn novnc_session(
     server: &ScriptedServer,
     creds: &[(&str, &str)],
     connect: bool,
+    client: Client,
 ) -> Outcome {
-    let dir = web_dir(node, tag);
+    let dir = web_dir(node, tag, client);
     let port = free_port();
     let args = [
         "--web".to_string(),
@@ -230,6 +257,18 @@ fn utf8_creds() -> Credentials {
 /// The right credentials connect and show the pattern; a wrong password is a
 /// `securityfailure` with status 1 and the server's reason; the server saw both.
 fn validate(scheme: Scheme, tag: &str, creds: &Credentials, fields: &[&str]) {
+    validate_with(Client::NoVnc, scheme, tag, creds, fields);
+}
+
+/// [`validate`] with our wasm client: the same outcomes (its failure reason is the server's).
+fn validate_ours(scheme: Scheme, tag: &str, creds: &Credentials, fields: &[&str]) {
+    if common::web::dist_with(&["rfb.js", "pkg/rfb_web_bg.wasm"]).is_none() {
+        return;
+    }
+    validate_with(Client::Ours, scheme, &format!("ours-{tag}"), creds, fields);
+}
+
+fn validate_with(client: Client, scheme: Scheme, tag: &str, creds: &Credentials, fields: &[&str]) {
     let Some(node) = browser_peers() else {
         return;
     };
@@ -251,7 +290,7 @@ fn validate(scheme: Scheme, tag: &str, creds: &Credentials, fields: &[&str]) {
     };
     let good = pick(&creds.password);
     let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let got = novnc_session(&node, tag, &server, &good, true);
+    let got = novnc_session(&node, tag, &server, &good, true, client);
     assert_eq!(got.status, "connected", "server log:\n{}", server.log());
     let log = server.wait_log("update sent");
     let number = scheme.number();
@@ -275,11 +314,12 @@ fn validate(scheme: Scheme, tag: &str, creds: &Credentials, fields: &[&str]) {
 
     let bad = pick("wrong-pw");
     let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let got = novnc_session(&node, &format!("{tag}-bad"), &server, &bad, false);
-    assert_eq!(
+    let got = novnc_session(&node, &format!("{tag}-bad"), &server, &bad, false, client);
+    assert!(
+        got.status.starts_with("securityfailure: 1 ")
+            && got.status.contains("authentication failed"),
+        "{}; server log:\n{}",
         got.status,
-        "securityfailure: 1 authentication failed",
-        "server log:\n{}",
         server.log()
     );
     let log = server.wait_log("auth failed");
@@ -360,9 +400,74 @@ fn novnc_validates_scripted_tight_no_auth() {
     let Some(server) = ScriptedServer::start_or_skip(Scheme::Tight(TightAuth::None), &creds) else {
         return;
     };
-    let got = novnc_session(&node, "tight-none", &server, &[], true);
+    let got = novnc_session(&node, "tight-none", &server, &[], true, Client::NoVnc);
     assert_eq!(got.status, "connected", "server log:\n{}", server.log());
     assert_pattern(got.rgba.as_deref().unwrap(), &server, "tight-none");
     let log = server.wait_log("update sent");
     assert!(log.contains("auth ok type=16 user='' auth=none"), "{log}");
+}
+
+// Our wasm client against the same (noVNC-validated) servers.
+
+#[test]
+fn ours_in_the_browser_ard() {
+    validate_ours(Scheme::Ard, "ard", &utf8_creds(), &["username", "password"]);
+}
+
+#[test]
+fn ours_in_the_browser_mslogon2() {
+    validate_ours(
+        Scheme::MsLogonII,
+        "mslogon2",
+        &utf8_creds(),
+        &["username", "password"],
+    );
+}
+
+#[test]
+fn ours_in_the_browser_xvp() {
+    validate_ours(
+        Scheme::Xvp,
+        "xvp",
+        &utf8_creds_with_target(),
+        &["username", "password", "target"],
+    );
+}
+
+#[test]
+fn ours_in_the_browser_plain() {
+    validate_ours(
+        Scheme::Plain,
+        "plain",
+        &utf8_creds(),
+        &["username", "password"],
+    );
+}
+
+#[test]
+fn ours_in_the_browser_tight_unix_login() {
+    validate_ours(
+        Scheme::Tight(TightAuth::Unix),
+        "tight-unix",
+        &utf8_creds(),
+        &["username", "password"],
+    );
+}
+
+#[test]
+fn ours_in_the_browser_ra2ne() {
+    validate_ours(
+        Scheme::Ra2ne,
+        "ra2ne",
+        &utf8_creds(),
+        &["username", "password"],
+    );
+}
+
+/// Our client encodes every field as UTF-8 (noVNC only gets ASCII right for xvp).
+fn utf8_creds_with_target() -> Credentials {
+    Credentials {
+        target: "vm-ü".into(),
+        ..utf8_creds()
+    }
 }

@@ -121,6 +121,9 @@ export default class RFB extends EventTarget {
             tlsServerName: options.tlsServerName || hostOf(urlOrChannel),
             tlsCaCertificates: options.tlsCaCertificates || undefined,
             tlsFingerprint: options.tlsFingerprint || undefined,
+            // Ours: the security types accepted, most preferred first (names as the `rfb` CLI
+            // spells them, or numbers); by default every type this client runs.
+            securityTypes: options.securityTypes || undefined,
         };
         const canOffscreen = typeof Worker !== 'undefined' &&
             typeof this._canvas.transferControlToOffscreen === 'function';

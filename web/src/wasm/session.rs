@@ -6,7 +6,8 @@ use std::time::Duration;
 use js_sys::Reflect;
 use js_sys::{Array, Uint8Array};
 use rfb_core::{
-    AudioEvent, AudioFormat, Client, Config, Credentials, Error, Event, Screen, XvpAction,
+    AudioEvent, AudioFormat, Client, Config, Credentials, Error, Event, Screen, SecurityType,
+    XvpAction,
 };
 use rfb_encodings::{Decoders, Rect};
 use wasm_bindgen::prelude::*;
@@ -75,14 +76,38 @@ impl Session {
             encodings.extend(config.encodings.iter().copied());
             config.encodings = encodings;
         }
+        // Every type the core runs in a browser, safest-first after the encrypting ones that
+        // `tls::configure` puts in front; `securityTypes` (names or numbers, in order of
+        // preference) replaces the list.
+        config.security_types = vec![
+            SecurityType::None,
+            SecurityType::VncAuth,
+            SecurityType::Xvp,
+            SecurityType::Tight,
+            SecurityType::AppleArd,
+            SecurityType::MsLogonII,
+        ];
+        let mut types_error = None;
+        let explicit_types = match opt(options, "securityTypes").map(|v| security_types(&v)) {
+            Some(Ok(types)) => {
+                config.security_types = types;
+                true
+            }
+            Some(Err(e)) => {
+                types_error = Some(e);
+                false
+            }
+            None => false,
+        };
         let string = |key: &str| opt(options, key).and_then(|v| v.as_string());
         let tls_options = tls::TlsOptions {
+            explicit_types,
             server_name: string("tlsServerName"),
             ca_pem: string("tlsCaCertificates").filter(|s| !s.trim().is_empty()),
             fingerprint: string("tlsFingerprint").filter(|s| !s.trim().is_empty()),
         };
         let (factory, config_error) = match tls::configure(&tls_options, &mut config) {
-            Ok(f) => (Some(f), None),
+            Ok(f) => (Some(f), types_error),
             Err(e) => (None, Some(e)),
         };
         let mut client = Client::new(config, ms(now_ms), Box::new(BrowserRng));
@@ -449,4 +474,38 @@ fn security_reason(e: &Error) -> Option<String> {
         Error::Unsupported(m) if m == tls::ANONYMOUS_REFUSED => Some(m.clone()),
         _ => None,
     }
+}
+
+/// The `securityTypes` option: an array (or comma-separated string) of type names as the CLI
+/// spells them (`vencrypt`, `ra2ne`, `vncauth`, ...) or numbers, most preferred first.
+fn security_types(value: &JsValue) -> Result<Vec<SecurityType>, Error> {
+    let items: Vec<String> = if let Some(s) = value.as_string() {
+        s.split(',').map(|p| p.trim().to_owned()).collect()
+    } else if Array::is_array(value) {
+        Array::from(value)
+            .iter()
+            .map(|v| {
+                v.as_string()
+                    .or_else(|| v.as_f64().map(|n| format!("{n}")))
+                    .unwrap_or_default()
+            })
+            .collect()
+    } else {
+        return Err(Error::ApiMisuse(
+            "securityTypes must be an array of names or numbers",
+        ));
+    };
+    let types: Vec<SecurityType> = items
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            SecurityType::from_name(&s.to_ascii_lowercase().replace('_', "-")).ok_or(
+                Error::ApiMisuse("securityTypes names an unknown security type"),
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    if types.is_empty() {
+        return Err(Error::ApiMisuse("securityTypes is empty"));
+    }
+    Ok(types)
 }

@@ -27,13 +27,16 @@ pub(crate) const ANONYMOUS_REFUSED: &str = "the server offers only anonymous TLS
      anonymous TLS to the server and None or VNC authentication to the browser";
 
 /// Subtypes tried, in order: certificate TLS first; the plain VNC types TigerVNC lists inside
-/// VeNCrypt; anonymous TLS last, only to refuse it with [`ANONYMOUS_REFUSED`].
+/// VeNCrypt, and Plain (user name and password in the clear, as noVNC also sends them: the
+/// server asked for nothing better); anonymous TLS last, only to refuse it with
+/// [`ANONYMOUS_REFUSED`].
 const SUBTYPES: &[VeNCryptSubtype] = &[
     VeNCryptSubtype::X509Plain,
     VeNCryptSubtype::X509Vnc,
     VeNCryptSubtype::X509None,
     VeNCryptSubtype::VncAuth,
     VeNCryptSubtype::None,
+    VeNCryptSubtype::Plain,
     VeNCryptSubtype::TlsPlain,
     VeNCryptSubtype::TlsVnc,
     VeNCryptSubtype::TlsNone,
@@ -90,6 +93,8 @@ pub(crate) struct TlsOptions {
     pub(crate) ca_pem: Option<String>,
     /// `tlsFingerprint`: SHA-256 of the server certificate.
     pub(crate) fingerprint: Option<String>,
+    /// The page listed the security types itself (`securityTypes`): keep its order.
+    pub(crate) explicit_types: bool,
 }
 
 /// Lists VeNCrypt and the RA2 types in `config` (with a CA or pin, VeNCrypt alone) and builds
@@ -120,7 +125,7 @@ pub(crate) fn configure(opts: &TlsOptions, config: &mut Config) -> Result<VeNCry
     let tls = BrowserTls(RustlsConnector::new(settings)?);
     if required {
         config.security_types = vec![SecurityType::VeNCrypt];
-    } else {
+    } else if !opts.explicit_types {
         // Encrypting types first: VeNCrypt, then RealVNC's RSA-AES (its key is shown as
         // `serververification` with type 'RSA', as noVNC does), then the configured rest.
         let preferred = [
