@@ -1,6 +1,7 @@
 //! VeNCrypt against a real TigerVNC Xvnc: X509None/X509Vnc/X509Plain over rustls with a CA
 //! file or a pinned fingerprint, Plain without TLS, and the failures a user meets (wrong
-//! password, wrong CA, fingerprint mismatch, no trust configured, a server without TLS when TLS
+//! password, wrong CA, an expired or misnamed certificate, fingerprint mismatch, no trust
+//! configured, a server without TLS when TLS
 //! is required). Certificates are made by the test (rcgen): a CA and a server certificate for
 //! 127.0.0.1. Plain needs the PAM user `vnctest` (password `plainpw1`) that
 //! scripts/install-test-deps.sh creates (gotcha G4).
@@ -48,15 +49,25 @@ struct Pki {
 impl Pki {
     /// A CA and a server certificate it signed, written as PEM files (and the server's DER).
     fn new(dir: PathBuf, ca_name: &str) -> Self {
+        Self::with_server(dir, ca_name, &["localhost", "127.0.0.1"], false)
+    }
+
+    /// [`Pki::new`] with the server certificate naming `names`, and `expired` (valid only in
+    /// 2020) when asked.
+    fn with_server(dir: PathBuf, ca_name: &str, names: &[&str], expired: bool) -> Self {
         fs::create_dir_all(&dir).unwrap();
         let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
         p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         p.distinguished_name.push(DnType::CommonName, ca_name);
         let ca = CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap();
-        let mut p =
-            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let mut p = CertificateParams::new(names).unwrap();
         p.distinguished_name
             .push(DnType::CommonName, "rfb test server");
+        if expired {
+            p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            p.not_after = rcgen::date_time_ymd(2020, 12, 31);
+        }
         let key = KeyPair::generate().unwrap();
         let cert = p.signed_by(&key, &ca).unwrap();
         fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
@@ -269,6 +280,43 @@ fn wrong_ca_and_wrong_passwords_fail() {
         &pki.path("ca.pem"),
     ]);
     fails_with(&o, "--username");
+}
+
+/// A certificate from the right CA that has expired, or that names another host, is refused
+/// with rustls's reason: never a question, never a connection.
+#[test]
+fn expired_and_misnamed_certificates_fail() {
+    for (tag, names, expired, needle) in [
+        (
+            "expired",
+            &["localhost", "127.0.0.1"][..],
+            true,
+            "certificate expired",
+        ),
+        (
+            "misnamed",
+            &["vnc.example.org"][..],
+            false,
+            "NotValidForName",
+        ),
+    ] {
+        let pki = Pki::with_server(tmp(tag), "rfb test CA", names, expired);
+        let Some(x) = server("X509Vnc", &pki) else {
+            return;
+        };
+        let o = rfb(&[
+            "info",
+            &x.addr(),
+            "--security",
+            "x509vnc",
+            "--password-file",
+            &password_file(&pki.dir, VNC_PW),
+            "--ca-file",
+            &pki.path("ca.pem"),
+        ]);
+        fails_with(&o, needle);
+        fails_with(&o, "not trusted by the CA file");
+    }
 }
 
 #[test]
