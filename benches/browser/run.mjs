@@ -15,6 +15,8 @@ const root = join(here, '../..');
 const nodeDir = join(root, 'target/peers/node/node_modules');
 const { chromium } = await import(join(nodeDir, 'playwright-core/index.mjs'));
 const runs = Number(process.argv[2] || 5);
+// RFB_BENCH_WARM=1: time a second replay in the same page, after an untimed one (see bench.js).
+const warm = process.env.RFB_BENCH_WARM === '1';
 const dirs = process.argv.length > 3 ? process.argv.slice(3) : [join(root, 'benches/recordings')];
 // Recording name → file, over every directory (later directories win on a name clash).
 const recFiles = {};
@@ -68,7 +70,8 @@ async function once(rec, client, extra) {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     try {
         const name = client.startsWith('ours') ? 'ours' : client;
-        await page.goto(`http://127.0.0.1:${port}/bench.html?rec=${rec}&client=${name}${extra}`);
+        const w = warm ? '&warm=1' : '';
+        await page.goto(`http://127.0.0.1:${port}/bench.html?rec=${rec}&client=${name}${extra}${w}`);
         await page.waitForFunction(() => window.result, null, { timeout: 120000, polling: 20 });
         return await page.evaluate(() => window.result);
     } finally {
@@ -98,7 +101,7 @@ const fmt = (xs) => `${f1(Math.min(...xs))} / **${f1(median(xs))}** / ${f1(Math.
 // Issue 12's targets: 10× noVNC on scrolling text (CopyRect), 3× elsewhere.
 const target = (rec) => (/scroll|copyrect/.test(rec) ? 10 : 3);
 const cpu = os.cpus();
-console.log(`Machine: ${cpu.length} × ${cpu[0].model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; load average ${os.loadavg().map(f1).join(' ')} at the end; headless Chromium ${chromiumVersion} via playwright-core; ${runs} interleaved runs; ms as min / **median** / max.\n`);
+console.log(`Machine: ${cpu.length} × ${cpu[0].model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; load average ${os.loadavg().map(f1).join(' ')} at the end; headless Chromium ${chromiumVersion} via playwright-core; ${runs} interleaved runs, ${warm ? 'warm (the second replay in the page)' : 'cold (the first replay in a fresh page)'}; ms as min / **median** / max.\n`);
 console.log('| recording | noVNC | ours, worker | ours, main thread | noVNC ÷ ours (worker / main) | target | met (worker / main) | main-thread busy: noVNC | main-thread busy: ours, worker |');
 console.log('|---|---:|---:|---:|---:|---:|---|---:|---:|');
 for (const rec of recordings) {
