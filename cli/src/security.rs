@@ -5,86 +5,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use anyhow::{Context, bail};
-use rfb_core::security::{
-    Ra2Settings, SecurityType, TlsConnector, TlsKind, Transform, VeNCryptFactory, VeNCryptSubtype,
-};
-use rfb_core::{Client, Config, Error as RfbError};
-use rfb_tls::{RustlsConnector, TimeProvider, TlsSettings, UnixTime, Verify};
+use anyhow::{Context, anyhow, bail};
+use rfb_core::security::Ra2Settings;
+use rfb_core::{Client, Config};
+use rfb_tls::options::{ListError, SecurityList, SecurityOptions};
+use rfb_tls::{TimeProvider, UnixTime, Verify};
 
-/// Subtypes tried when VeNCrypt is accepted without a subtype list: every TLS subtype this
-/// build can run, then the plain VNC types TigerVNC lists inside VeNCrypt. Plain (256) sends
-/// the password in clear and is used only when named.
-const DEFAULT_SUBTYPES: &[VeNCryptSubtype] = &[
-    VeNCryptSubtype::X509Plain,
-    VeNCryptSubtype::X509Vnc,
-    VeNCryptSubtype::X509None,
-    // Anonymous TLS (built with `anon-tls`) hides traffic from eavesdroppers but not from a
-    // man in the middle, so TLSPlain (a password inside it) is used only when named.
-    VeNCryptSubtype::TlsVnc,
-    VeNCryptSubtype::TlsNone,
-    VeNCryptSubtype::VncAuth,
-    VeNCryptSubtype::None,
-];
-
-/// Subtypes when TLS is required (a CA file or fingerprint was given, no `--security`).
-const TLS_SUBTYPES: &[VeNCryptSubtype] = &[
-    VeNCryptSubtype::X509Plain,
-    VeNCryptSubtype::X509Vnc,
-    VeNCryptSubtype::X509None,
-];
-
-/// The parsed `--security` list: main types in order, and VeNCrypt subtypes in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SecurityList {
-    types: Vec<SecurityType>,
-    subtypes: Vec<VeNCryptSubtype>,
-}
-
-/// Parses `--security`: comma-separated names or numbers. Numbers from 256 and VeNCrypt
-/// subtype names (`x509plain`, `plain`, ...) select VeNCrypt subtypes; VeNCrypt itself takes
-/// the place of the first subtype in the main list.
+/// Parses `--security` (`rfb_tls::options::parse_list`: comma-separated names or numbers,
+/// VeNCrypt subtypes selecting VeNCrypt), with the option's name in the error.
 pub(crate) fn parse_list(s: &str) -> anyhow::Result<SecurityList> {
-    let mut types = Vec::new();
-    let mut subtypes = Vec::new();
-    let push = |t: SecurityType, types: &mut Vec<SecurityType>| {
-        if !types.contains(&t) {
-            types.push(t);
-        }
-    };
-    for word in s.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-        // `ra2_256` and `ra2-256` both name RA2_256.
-        let lower = word.to_ascii_lowercase().replace('_', "-");
-        let as_number = lower.parse::<u32>().ok();
-        if let Some(sub) = VeNCryptSubtype::from_name(&lower)
-            .filter(|_| as_number.is_none_or(|n| n >= 256))
-            .filter(|s| !matches!(s, VeNCryptSubtype::Unknown(_)))
-        {
-            push(SecurityType::VeNCrypt, &mut types);
-            if !subtypes.contains(&sub) {
-                subtypes.push(sub);
-            }
-        } else if let Some(t) = SecurityType::from_name(&lower)
-            .filter(|t| !matches!(t, SecurityType::Unknown(_) | SecurityType::Invalid))
-        {
-            push(t, &mut types);
-        } else {
-            let names: Vec<&str> = SecurityType::ALL_NAMED
-                .iter()
-                .filter(|t| **t != SecurityType::Invalid)
-                .map(|t| t.name())
-                .chain(VeNCryptSubtype::ALL_NAMED.iter().map(|t| t.name()))
-                .collect();
-            bail!(
-                "--security: unknown security type {word:?} (known: {})",
-                names.join(", ")
-            );
-        }
-    }
-    if types.is_empty() {
-        bail!("--security: the list is empty");
-    }
-    Ok(SecurityList { types, subtypes })
+    rfb_tls::options::parse_list(s).map_err(|e| match e {
+        ListError::Empty => anyhow!("--security: the list is empty"),
+        e => anyhow!("--security: {e}"),
+    })
 }
 
 /// The driver's clock for certificate validity.
@@ -144,22 +77,29 @@ impl Auth {
         })
     }
 
+    /// The shared options for a server reached as `addr` (`host:port`): its host is the name
+    /// the certificate must carry; without a CA or pin a certificate fails with its
+    /// fingerprint, which the CLI prints for `--fingerprint` (nobody to ask interactively).
+    fn options(&self, addr: &str) -> SecurityOptions {
+        SecurityOptions::new(
+            self.list.clone(),
+            self.verify.clone(),
+            Arc::new(SystemClock),
+        )
+        .with_server_name(host_of(addr))
+        .with_anonymous(cfg!(feature = "anon-tls"))
+    }
+
     /// Sets the accepted types in `config`: the `--security` list, or only TLS subtypes when a
     /// CA file or fingerprint was given, or the command's own list plus VeNCrypt.
     pub(crate) fn configure(&self, config: &mut Config) {
-        match (&self.list, &self.verify) {
-            (Some(list), _) => config.security_types = list.types.clone(),
-            (None, Some(_)) => config.security_types = vec![SecurityType::VeNCrypt],
-            (None, None) => {
-                if !config.security_types.contains(&SecurityType::VeNCrypt) {
-                    config.security_types.push(SecurityType::VeNCrypt);
-                }
-            }
-        }
+        // The server name plays no part in the types.
+        self.options("").configure(config);
     }
 
     /// Registers VeNCrypt with TLS for a server reached as `addr` (`host:port`), and the RA2
-    /// types with `--fingerprint` pinning the server's RSA key too.
+    /// types with `--fingerprint` pinning the server's RSA key too (RA2 is the CLI's own: the
+    /// bindings do not offer it).
     pub(crate) fn register(&self, client: &mut Client, addr: &str) -> anyhow::Result<()> {
         let ra2 = match &self.verify {
             Some(Verify::Fingerprint(fp)) => Ra2Settings::pinned(*fp),
@@ -168,56 +108,7 @@ impl Auth {
         for f in ra2.factories() {
             client.register_security(f);
         }
-        let subtypes = match (&self.list, &self.verify) {
-            (Some(l), _) if !l.subtypes.is_empty() => l.subtypes.clone(),
-            (None, Some(_)) => TLS_SUBTYPES.to_vec(),
-            _ => DEFAULT_SUBTYPES.to_vec(),
-        };
-        let settings = TlsSettings {
-            server_name: host_of(addr).to_string(),
-            verify: self.verify.clone().unwrap_or(Verify::AskUser),
-            time: Arc::new(SystemClock),
-        };
-        let x509 = RustlsConnector::new(settings).context("TLS settings")?;
-        let tls = Connectors {
-            x509,
-            #[cfg(feature = "anon-tls")]
-            anon: rfb_tls::AnonTlsConnector,
-        };
-        client.register_security(Arc::new(VeNCryptFactory::new(
-            subtypes,
-            Some(Arc::new(tls)),
-        )));
-        Ok(())
-    }
-}
-
-/// rustls for X.509 subtypes, OpenSSL (when built with `anon-tls`) for anonymous ones.
-struct Connectors {
-    x509: RustlsConnector,
-    #[cfg(feature = "anon-tls")]
-    anon: rfb_tls::AnonTlsConnector,
-}
-
-impl TlsConnector for Connectors {
-    fn supports(&self, kind: TlsKind) -> bool {
-        #[cfg(feature = "anon-tls")]
-        if self.anon.supports(kind) {
-            return true;
-        }
-        self.x509.supports(kind)
-    }
-
-    fn connect(
-        &self,
-        kind: TlsKind,
-        to_server: &mut Vec<u8>,
-    ) -> Result<Box<dyn Transform>, RfbError> {
-        #[cfg(feature = "anon-tls")]
-        if kind == TlsKind::Anonymous {
-            return self.anon.connect(kind, to_server);
-        }
-        self.x509.connect(kind, to_server)
+        self.options(addr).register(client).context("TLS settings")
     }
 }
 
@@ -231,33 +122,15 @@ fn host_of(addr: &str) -> &str {
 mod tests {
     use super::*;
 
+    // The list syntax itself is tested in rfb_tls::options.
     #[test]
-    fn lists() {
-        let l = parse_list("x509plain,vncauth,262,none").unwrap();
-        assert_eq!(
-            l.types,
-            [
-                SecurityType::VeNCrypt,
-                SecurityType::VncAuth,
-                SecurityType::None
-            ]
-        );
-        assert_eq!(l.subtypes, [VeNCryptSubtype::X509Plain]);
-        let l = parse_list("2,19,plain").unwrap();
-        assert_eq!(l.types, [SecurityType::VncAuth, SecurityType::VeNCrypt]);
-        assert_eq!(l.subtypes, [VeNCryptSubtype::Plain]);
-        let l = parse_list("ra2,RA2ne,ra2_256,ra2ne-256,129").unwrap();
-        assert_eq!(
-            l.types,
-            [
-                SecurityType::Ra2,
-                SecurityType::Ra2ne,
-                SecurityType::Ra2_256,
-                SecurityType::Ra2ne256
-            ]
-        );
-        assert!(parse_list("bogus").is_err());
-        assert!(parse_list("").is_err());
+    fn lists_and_hosts() {
+        let l = parse_list("ra2_256,x509plain").unwrap();
+        assert_eq!(l.subtypes.len(), 1);
+        let e = parse_list("bogus").unwrap_err().to_string();
+        assert!(e.starts_with("--security: unknown security type"), "{e}");
+        let e = parse_list("").unwrap_err().to_string();
+        assert_eq!(e, "--security: the list is empty");
         assert_eq!(host_of("[::1]:5900"), "::1");
         assert_eq!(host_of("127.0.0.1:5901"), "127.0.0.1");
     }

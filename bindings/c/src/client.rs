@@ -407,7 +407,7 @@ pub unsafe extern "C" fn rfb_client_new(
             }
             let security = match security {
                 Some(s) => s,
-                None => crate::security::Security::new(None, None, None, None, false)
+                None => crate::security::security(None, None, None, None, false)
                     .map_err(|e| Failure::new(RfbStatus::InvalidArgument, e.to_string()))?,
             };
             security.configure(&mut config);

@@ -262,7 +262,7 @@ impl Session {
                     .map_err(|_| PyValueError::new_err("ca_pem must be str or bytes"))?
             }),
         };
-        let security = crate::security::Security::new(
+        let security = crate::security::security(
             list.as_deref(),
             ca.as_deref(),
             fingerprint.as_deref(),

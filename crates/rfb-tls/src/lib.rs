@@ -40,6 +40,7 @@
 mod anon;
 mod fingerprint;
 mod names;
+pub mod options;
 mod status;
 mod transform;
 mod verify;

@@ -7,11 +7,10 @@ use std::time::SystemTime;
 
 use rfb_core::handover::Authenticated;
 use rfb_core::rfb_encodings::Framebuffer;
-use rfb_core::security::{
-    SecurityType, TlsConnector, TlsKind, Transform, VeNCryptFactory, VeNCryptSubtype,
-};
+use rfb_core::security::{SecurityType, VeNCryptFactory, VeNCryptSubtype};
 use rfb_core::{Client, Config, Credentials, Error as RfbError, Event};
-use rfb_tls::{RustlsConnector, TimeProvider, TlsSettings, UnixTime, Verify};
+use rfb_tls::options::{Connectors, ListError};
+use rfb_tls::{TimeProvider, TlsSettings, UnixTime, Verify};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::target::TargetCredentials;
@@ -62,35 +61,21 @@ impl core::fmt::Debug for Upstream {
 /// (`vencrypt`, `vncauth`, `none`, VeNCrypt subtype names such as `x509vnc` or `tlsvnc`, or
 /// numbers; numbers from 256 are subtypes). Types that change what follows SecurityResult
 /// (Tight's capability lists in ServerInit) cannot be relayed and are refused.
+///
+/// The syntax is `rfb_tls::options::parse_list`'s; this adapter refuses Tight and words its
+/// errors for the proxy's option (no list of known names: the proxy accepts fewer).
 pub(crate) fn parse_list(s: &str) -> anyhow::Result<(Vec<SecurityType>, Vec<VeNCryptSubtype>)> {
-    let mut types = Vec::new();
-    let mut subtypes = Vec::new();
-    for word in s.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-        let lower = word.to_ascii_lowercase();
-        let number = lower.parse::<u32>().ok();
-        let sub = VeNCryptSubtype::from_name(&lower)
-            .filter(|_| number.is_none_or(|n| n >= 256))
-            .filter(|s| !matches!(s, VeNCryptSubtype::Unknown(_)));
-        let t = if let Some(sub) = sub {
-            if !subtypes.contains(&sub) {
-                subtypes.push(sub);
-            }
-            SecurityType::VeNCrypt
-        } else {
-            match SecurityType::from_name(&lower) {
-                Some(SecurityType::Tight) => {
-                    anyhow::bail!("--vnc-security: tight cannot be relayed (it changes ServerInit)")
-                }
-                Some(t) if !matches!(t, SecurityType::Unknown(_) | SecurityType::Invalid) => t,
-                _ => anyhow::bail!("--vnc-security: unknown security type {word:?}"),
-            }
-        };
-        if !types.contains(&t) {
-            types.push(t);
+    match rfb_tls::options::parse_list_refusing(s, &[SecurityType::Tight]) {
+        Ok(l) => Ok((l.types, l.subtypes)),
+        Err(ListError::Refused { .. }) => {
+            anyhow::bail!("--vnc-security: tight cannot be relayed (it changes ServerInit)")
         }
+        Err(ListError::Unknown { word }) => {
+            anyhow::bail!("--vnc-security: unknown security type {word:?}")
+        }
+        Err(ListError::Empty) => anyhow::bail!("--vnc-security: the list is empty"),
+        Err(e) => anyhow::bail!("--vnc-security: {e}"),
     }
-    anyhow::ensure!(!types.is_empty(), "--vnc-security: the list is empty");
-    Ok((types, subtypes))
 }
 
 impl Upstream {
@@ -157,12 +142,9 @@ impl Upstream {
                 verify: self.verify.clone().unwrap_or(Verify::AskUser),
                 time: Arc::new(SystemClock),
             };
-            let x509 = RustlsConnector::new(settings).map_err(|e| e.to_string())?;
-            let tls = Connectors {
-                x509,
-                #[cfg(feature = "anon-tls")]
-                anon: rfb_tls::AnonTlsConnector,
-            };
+            let tls = Connectors::new(settings)
+                .map_err(|e| e.to_string())?
+                .with_anonymous(cfg!(feature = "anon-tls"));
             client.register_security(Arc::new(VeNCryptFactory::new(
                 self.subtypes.clone(),
                 Some(Arc::new(tls)),
@@ -285,35 +267,6 @@ impl TimeProvider for SystemClock {
             .duration_since(SystemTime::UNIX_EPOCH)
             .ok()
             .map(UnixTime::since_unix_epoch)
-    }
-}
-
-/// rustls for X.509 subtypes, OpenSSL (when built with `anon-tls`) for anonymous ones.
-struct Connectors {
-    x509: RustlsConnector,
-    #[cfg(feature = "anon-tls")]
-    anon: rfb_tls::AnonTlsConnector,
-}
-
-impl TlsConnector for Connectors {
-    fn supports(&self, kind: TlsKind) -> bool {
-        #[cfg(feature = "anon-tls")]
-        if self.anon.supports(kind) {
-            return true;
-        }
-        self.x509.supports(kind)
-    }
-
-    fn connect(
-        &self,
-        kind: TlsKind,
-        to_server: &mut Vec<u8>,
-    ) -> Result<Box<dyn Transform>, RfbError> {
-        #[cfg(feature = "anon-tls")]
-        if kind == TlsKind::Anonymous {
-            return self.anon.connect(kind, to_server);
-        }
-        self.x509.connect(kind, to_server)
     }
 }
 
