@@ -11,8 +11,7 @@ use std::ffi::c_char;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use rfb_core::Error;
-use rfb_core::{Client, Credentials};
+use rfb_core::{Client, Credentials, Error};
 use rfb_tls::options::SecurityOptions;
 use rfb_tls::{TimeProvider, UnixTime};
 

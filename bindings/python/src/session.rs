@@ -262,14 +262,18 @@ impl Session {
                     .map_err(|_| PyValueError::new_err("ca_pem must be str or bytes"))?
             }),
         };
-        let security = crate::security::security(
+        // The shared parser (rfb_tls::options) with this module's clock; anonymous TLS when
+        // built with the `anon-tls` feature.
+        let security = rfb_tls::options::SecurityOptions::parse(
             list.as_deref(),
             ca.as_deref(),
             fingerprint.as_deref(),
             tls_server_name.as_deref(),
             ask_server,
+            std::sync::Arc::new(crate::security::SystemClock),
         )
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        .map_err(|e| PyValueError::new_err(e.to_string()))?
+        .with_anonymous(cfg!(feature = "anon-tls"));
         security.configure(&mut config);
         if let Some(names) = encodings {
             let mut pixel = Vec::new();
