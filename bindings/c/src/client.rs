@@ -4,7 +4,7 @@
 use std::ffi::{CString, c_char};
 use std::time::Duration;
 
-use rfb_core::{Client, Config, Credentials, Event};
+use rfb_core::{Client, Config, Event};
 use rfb_encodings::{Encoding, Framebuffer};
 
 use crate::error::{Failure, RfbStatus, guard, set_last_error, status, to_cstring};
@@ -777,27 +777,16 @@ pub unsafe extern "C" fn rfb_client_supply_credentials(
     username: *const c_char,
     password: *const c_char,
 ) -> RfbStatus {
-    // SAFETY: caller's contract.
-    status(unsafe {
-        call(c, |h| {
-            let opt = |p: *const c_char, what| -> Result<Option<String>, Failure> {
-                if p.is_null() {
-                    Ok(None)
-                } else {
-                    // SAFETY: caller's contract.
-                    crate::c_str(p, what).map(|s| Some(s.to_owned()))
-                }
-            };
-            let creds = Credentials {
-                username: opt(username, "username")?,
-                password: opt(password, "password")?,
-                target: None,
-            };
-            h.act(|cl| cl.supply_credentials(&creds))?;
-            // Input held back while waiting for the credentials can go on now.
-            h.feed(&[])
-        })
-    })
+    // The same as with a NULL target (one implementation for both entry points).
+    // SAFETY: caller's contract, which is the same.
+    unsafe {
+        crate::security::rfb_client_supply_credentials_target(
+            c,
+            username,
+            password,
+            core::ptr::null(),
+        )
+    }
 }
 
 /// Sends a key press (`down` true) or release with an X keysym.
