@@ -267,7 +267,7 @@ fn rejecting_the_certificate_is_a_typed_error_with_its_fingerprint() {
     assert_eq!(
         e,
         Error::CertificateRejected {
-            reason: "the application did not accept the server's certificate".into(),
+            reason: "the application did not approve it".into(),
             fingerprint: FINGERPRINT.into(),
         }
     );

@@ -467,7 +467,7 @@ impl SecurityHandler for VeNCrypt {
     fn reject_server(&mut self) -> Error {
         match (self.phase, self.pending_fingerprint.take()) {
             (Phase::Approval, Some(fingerprint)) => Error::CertificateRejected {
-                reason: "the application did not accept the server's certificate".into(),
+                reason: "the application did not approve it".into(),
                 fingerprint,
             },
             _ => Error::ApiMisuse("no server identity is waiting for approval"),
