@@ -828,6 +828,10 @@ fn one_screen_of_a_two_screen_desktop() {
         let mut steps = vec![
             goto(&lite_url(port, &format!("&worker={flag}"))),
             wait(CONNECTED),
+            // SetDesktopSize is only allowed once the server has sent its layout
+            // (ExtendedDesktopSize, in the first update after ServerInit); `connect`
+            // can come first on a busy machine.
+            wait("rfb.screens.length === 1"),
             eval(
                 "rfb.requestLayout(1280, 400, [{id: 1, x: 0, y: 0, width: 640, height: 400}, \
                  {id: 2, x: 640, y: 0, width: 640, height: 400}]), 1",
