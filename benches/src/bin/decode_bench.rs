@@ -21,12 +21,11 @@
 
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use flate2::{Decompress, FlushDecompress, Status};
-use rfb_benches::{Recording, corpus_dir, load};
+use rfb_benches::{Recording, corpus_dir, instrumented_replay, load};
 use rfb_core::Config;
-use rfb_core::record::Direction;
 use rfb_testkit::replay::replay;
 
 struct Opts {
@@ -122,43 +121,7 @@ fn inflate_all(segments: &[Vec<u8>], out: &mut [u8]) -> u64 {
 
 /// Replays `r` once with compressed-input capture on; returns the captured segments.
 fn capture(r: &Recording) -> Vec<Vec<u8>> {
-    let frames: Vec<_> = r
-        .frames
-        .iter()
-        .filter(|f| f.direction == Direction::FromServer)
-        .cloned()
-        .collect();
-    // The same loop as `rfb_testkit::replay`, which owns its client; capture must be on
-    // from the start.
-    let mut client = rfb_core::Client::new(
-        Config::default(),
-        Duration::ZERO,
-        Box::new(rfb_testkit::harness::TestRng::default()),
-    );
-    client.capture_compressed(true);
-    let mut fb = rfb_encodings::Framebuffer::default();
-    let mut buf = Vec::new();
-    for f in &frames {
-        buf.extend_from_slice(&f.data);
-        loop {
-            let Ok(used) = client.handle_input(&buf, &mut fb) else {
-                return client.take_compressed();
-            };
-            buf.drain(..used);
-            while client.poll_transmit().is_some() {}
-            let mut supplied = false;
-            while let Some(ev) = client.poll_event() {
-                if let rfb_core::Event::CredentialsRequired(_) = ev {
-                    let _ = client.supply_credentials(&rfb_core::Credentials::default());
-                    supplied = true;
-                }
-            }
-            if !supplied || buf.is_empty() {
-                break;
-            }
-        }
-    }
-    client.take_compressed()
+    instrumented_replay(r, &mut rfb_encodings::Framebuffer::default(), |_| {})
 }
 
 fn main() {
