@@ -175,13 +175,19 @@ async function run() {
     // warm=1: replay once untimed first, in the same page (JIT tiers and, for our wasm, the
     // optimised code are then warm, as in a session that has been running for a while), and
     // time a second replay through a new client.
+    // Our worker mode then runs on the first client's worker (rfb.js keeps one for the next
+    // connection in the page); `reused_worker` in the result says whether it did.
+    let firstWorker;
     if (q.get('warm') === '1') {
         const w = await makeClient();
         for (const f of frames) w.ch.onmessage({ data: f.slice().buffer });
         await w.done();
+        firstWorker = w.rfb._worker;
         try { w.rfb.disconnect(); } catch (e) { /* a fake channel may complain */ }
+        // The worker is handed over once it confirms the end of the first session.
+        await new Promise((r) => setTimeout(r, 50));
     }
-    const { ch, done } = await makeClient();
+    const { rfb, ch, done } = await makeClient();
     // Main-thread time inside message handlers is "busy"; the rest of the wall time is
     // decoding elsewhere (our worker) or waiting.
     let busy = 0;
@@ -198,6 +204,7 @@ async function run() {
         client: client + (client === 'ours' && q.get('worker') === '0' ? '-main' : '')
             + (q.get('dist') === 'before' ? '-before' : ''),
         frames: frames.length, bytes, total_ms: t1 - t0, feed_ms: fed - t0, busy_ms: busy,
+        reused_worker: !!firstWorker && rfb._worker === firstWorker,
     };
 }
 

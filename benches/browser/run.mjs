@@ -143,6 +143,10 @@ for (const rec of recordings) {
     console.log(`| ${rec} | ${nv ? fmt(nv) : '—'} | ${fl ? fmt(fl) : '—'} | ${fmt(w)} | ${fmt(m)} | ${ratio} | ${floorRatio} | ${tgt} | ${mw} / ${mm} | ${busy('novnc')} | ${busy('ours')} |`);
 }
 console.log(`\nTargets met by ${metW} of ${judged} recordings in worker mode, ${metM} of ${judged} on the main thread.`);
+if (warm) {
+    const ours = recordings.flatMap((rec) => results[rec].ours || []);
+    console.log(`\nWorker mode ran on the first client's worker (kept by rfb.js for the next connection) in ${ours.filter((x) => x.reused_worker).length} of ${ours.length} timed replays.`);
+}
 if (floors) {
     console.log('\nWhere the floor goes (medians, ms): delivery of the messages, native inflate, ImageDecoder, putImageData.\n');
     console.log('| recording | deliver | inflate | images | putImageData |');

@@ -142,6 +142,53 @@ fn canvas_equals_xwd_in_worker_and_main_thread_modes() {
     }
 }
 
+/// A second connection in the same page runs on the first one's worker (rfb.js keeps one idle
+/// worker so that a reconnect skips the worker's start-up), and that reused wasm instance
+/// shows the desktop exactly as a fresh one does.
+#[test]
+fn a_reconnect_reuses_the_worker_and_stays_exact() {
+    let (Some(dist), Some(node)) = (dist(), browser()) else {
+        return;
+    };
+    let Some(x) = desktop() else { return };
+    let dir = temp_dir("web-reuse");
+    let (_proxy, port) = proxy_for(&x, &dist, &dir);
+    let want = x.xwd_root();
+    let fb = dir.join("fb-second.rgba");
+    let mut steps = vec![goto(&lite_url(port, "&worker=1")), wait(CONNECTED)];
+    steps.extend(settle_steps());
+    steps.push(eval(&format!(
+        "(async () => {{ const {{ default: RFB }} = await import('./rfb.js'); \
+         window.firstWorker = rfb._worker; rfb.disconnect(); \
+         await new Promise(r => setTimeout(r, 300)); \
+         window.second = false; \
+         window.rfb = new RFB(document.getElementById('screen'), \
+           'ws://127.0.0.1:{port}/websockify', {{ lossless: true }}); \
+         rfb.addEventListener('connect', () => {{ window.second = true; }}); return 1; }})()"
+    )));
+    steps.push(wait("window.second === true"));
+    steps.extend(settle_steps());
+    steps.push(eval(
+        "[rfb._worker === window.firstWorker, rfb._workerConfirmed === true]",
+    ));
+    steps.push(op(
+        "snapshot",
+        &format!(r#""out":{}"#, js(&fb.display().to_string())),
+    ));
+    let out = drive(&node, &dir, &steps);
+    assert!(out.contains("ok eval [true,true]"), "worker reuse\n{out}");
+    let got = Image {
+        width: W,
+        height: H,
+        rgba: std::fs::read(&fb).unwrap(),
+    };
+    assert_same(
+        &got,
+        &want,
+        "second connection on the reused worker vs xwd -root",
+    );
+}
+
 /// One CDP key event as Chromium would report it for a layout (`key`/`code` pair).
 fn key(kind: &str, key: &str, code: &str, text: Option<&str>, location: u32) -> String {
     let mut s = format!(

@@ -27,6 +27,8 @@ export class Engine {
         this._paintScheduled = false;
         this._timer = null;
         this._closed = false;
+        // A wasm trap (a Rust panic) leaves the instance unusable: its worker is not reused.
+        this.trapped = false;
         this._pending = []; // bytes received while a frame is being painted
         this._snapshotTimer = null;
         this._waitingSnapshots = [];
@@ -48,8 +50,7 @@ export class Engine {
                 try {
                     s.feed(new Uint8Array(m.data), performance.now());
                 } catch (e) {
-                    this._flush();
-                    this._close(String(e && e.message || e));
+                    this._fatal(e);
                     return;
                 }
                 break;
@@ -84,8 +85,7 @@ export class Engine {
                 try {
                     s.approve_server(performance.now());
                 } catch (e) {
-                    this._flush();
-                    this._close(String(e && e.message || e));
+                    this._fatal(e);
                     return;
                 }
                 break;
@@ -319,6 +319,32 @@ export class Engine {
                 this._flush();
             }, Math.max(0, due - performance.now()));
         }
+    }
+
+    /** The session ended with an error: show what was decoded, then report the reason. */
+    _fatal(e) {
+        if (e instanceof WebAssembly.RuntimeError) {
+            this.trapped = true;
+        } else {
+            this._flush();
+        }
+        this._close(String(e && e.message || e));
+    }
+
+    /**
+     * Ends the session and frees its wasm memory, so that the instance can serve another
+     * session (rfb-worker.js keeps one idle worker for the next connection in the page).
+     */
+    dispose() {
+        this._close(null);
+        clearTimeout(this._snapshotTimer);
+        this._waitingSnapshots = [];
+        this._dirty = [];
+        this._image = null;
+        if (!this.trapped) {
+            this._session.free();
+        }
+        this._session = null;
     }
 
     _close(reason) {

@@ -82,7 +82,11 @@ export class DomInput {
         on(c, 'touchcancel', (e) => this._touch(e, 'cancel'), { passive: false });
         on(document, 'fullscreenchange', () => this._fullscreenChanged());
         on(document, 'pointerlockchange', () => this._pointerLockChanged());
-        this.focus();
+        // Focused from a task of its own: focusing forces a style and layout pass (1–3 ms on a
+        // small machine), which would otherwise delay the first update, decoded in this task.
+        setTimeout(() => {
+            if (this._attached) this.focus();
+        }, 0);
     }
 
     detach() {

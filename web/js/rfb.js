@@ -38,6 +38,37 @@ const mainThreadH264 = await canDecodeH264();
 
 const SECURITY_NAMES = { 1: 'None', 2: 'VncAuth' };
 
+/**
+ * One idle worker kept from a finished session: the next RFB in this page (a reconnect, a
+ * second desktop) starts on a wasm instance that is already instantiated, sized and warm
+ * instead of paying a worker's start-up again. Dropped after SPARE_WORKER_MS unused.
+ */
+const spare = { worker: null, timer: null };
+const SPARE_WORKER_MS = 30000;
+
+function takeSpareWorker() {
+    const w = spare.worker;
+    if (w !== null) {
+        clearTimeout(spare.timer);
+        spare.worker = null;
+    }
+    return w;
+}
+
+function keepSpareWorker(w) {
+    if (spare.worker !== null) {
+        w.terminate();
+        return;
+    }
+    spare.worker = w;
+    spare.timer = setTimeout(() => {
+        if (spare.worker === w) {
+            spare.worker = null;
+            w.terminate();
+        }
+    }, SPARE_WORKER_MS);
+}
+
 /** The host of a ws:// or wss:// URL (the default TLS server name), or undefined. */
 function hostOf(url) {
     if (typeof url !== 'string') {
@@ -129,9 +160,12 @@ export default class RFB extends EventTarget {
             typeof this._canvas.transferControlToOffscreen === 'function';
         this._usingWorker = options.worker !== false && canOffscreen;
         if (this._usingWorker) {
-            this._worker = new Worker(new URL('rfb-worker.js', assetBase), { type: 'module' });
+            this._worker = takeSpareWorker() ||
+                new Worker(new URL('rfb-worker.js', assetBase), { type: 'module' });
+            this._workerBroken = false;
             this._worker.onmessage = (e) => this._onEngine(e.data);
             this._worker.onerror = (e) => {
+                this._workerBroken = true;
                 // A load failure is a bare Event with no message.
                 const what = e && e.message ? e.message : 'could not load rfb-worker.js';
                 this._fail(`worker failed: ${what}`);
@@ -477,7 +511,14 @@ export default class RFB extends EventTarget {
         this._domInput.detach();
         this._toEngine({ type: 'close' });
         if (this._worker) {
-            setTimeout(() => this._worker.terminate(), 0);
+            const w = this._worker;
+            if (this._workerBroken || !this._workerConfirmed) {
+                setTimeout(() => w.terminate(), 0);
+            } else {
+                // Reused once the worker confirms the session's end ('reset-done'): nothing
+                // of this session can reach the next one after that, as messages keep order.
+                w.postMessage({ type: 'reset' });
+            }
         }
         this._viewport.detach();
         this._audio.close();
@@ -558,6 +599,17 @@ export default class RFB extends EventTarget {
             case 'ready':
                 this._workerConfirmed = m.inWorker === true;
                 break;
+            case 'reset-done': {
+                const w = this._worker;
+                w.onmessage = null;
+                w.onerror = null;
+                if (m.reusable && !this._workerBroken) {
+                    keepSpareWorker(w);
+                } else {
+                    w.terminate();
+                }
+                break;
+            }
             case 'error':
                 console.error('rfb.js:', m.message);
                 break;
