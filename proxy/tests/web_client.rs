@@ -1019,9 +1019,27 @@ fn server_cursor_is_the_local_cursor() {
                 ),
             ),
             eval("rfb._cursor.width > 0 && rfb._cursor.height > 0"),
+            // The CSS cursor's PNG (written by cursor.js) decodes to the server's cursor:
+            // alpha everywhere, colour where opaque (a canvas premultiplies the rest).
+            eval(
+                "(async () => { const css = document.querySelector('#screen canvas').style.cursor; \
+                 const url = css.match(/url\\(\"?([^\")]+)\"?\\)/)[1]; \
+                 const bmp = await createImageBitmap(await (await fetch(url)).blob(), \
+                   { premultiplyAlpha: 'none', colorSpaceConversion: 'none' }); \
+                 const c = rfb._cursor; if (bmp.width !== c.width || bmp.height !== c.height) return 'size'; \
+                 const x = new OffscreenCanvas(bmp.width, bmp.height).getContext('2d'); \
+                 x.drawImage(bmp, 0, 0); const d = x.getImageData(0, 0, bmp.width, bmp.height).data; \
+                 for (let i = 0; i < d.length; i++) { const a = c.rgba[i | 3]; \
+                   if ((i & 3) === 3 ? d[i] !== a : a === 255 && d[i] !== c.rgba[i]) return 'pixel ' + i; } \
+                 return 'same png'; })()",
+            ),
         ];
         let out = drive(&node, &dir, &steps);
         assert!(out.contains("ok eval true"), "{mode}: {out}");
+        assert!(
+            out.contains("ok eval \"same png\""),
+            "{mode}: cursor PNG: {out}"
+        );
     }
     // An invisible cursor (xsetroot with an empty bitmap) shows the dot when asked.
     x.hide_pointer();
