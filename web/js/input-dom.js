@@ -82,10 +82,20 @@ export class DomInput {
         on(c, 'touchcancel', (e) => this._touch(e, 'cancel'), { passive: false });
         on(document, 'fullscreenchange', () => this._fullscreenChanged());
         on(document, 'pointerlockchange', () => this._pointerLockChanged());
-        // Focused from a task of its own: focusing forces a style and layout pass (1–3 ms on a
-        // small machine), which would otherwise delay the first update, decoded in this task.
+        // Usually focused already (focusSoon at construction, while the connection opened);
+        // anything typed into the sink before now was never sent.
+        this._sink.value = '';
+        if (document.activeElement !== this._sink) this.focusSoon();
+    }
+
+    /**
+     * Focuses the keyboard sink from a task of its own. Focusing forces a style and layout
+     * pass (1–4 ms on a small machine): rfb.js asks for it when the RFB is created, so it
+     * happens while the connection opens instead of next to the first updates.
+     */
+    focusSoon() {
         setTimeout(() => {
-            if (this._attached) this.focus();
+            if (this._sink.isConnected && document.activeElement !== this._sink) this.focus();
         }, 0);
     }
 

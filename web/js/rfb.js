@@ -183,6 +183,7 @@ export default class RFB extends EventTarget {
         // Input on the main thread (keydown must know at once whether to preventDefault).
         this._input = new Input(options.platform || detectPlatform(), 0, 0);
         this._domInput = new DomInput(this, this._input, this._canvas, this._screen);
+        this._domInput.focusSoon();
 
         this._connect(urlOrChannel, options.wsProtocols);
     }
