@@ -25,6 +25,7 @@ export class Engine {
         this._image = null; // ImageData over wasm memory
         this._dirty = []; // damage not painted yet: x, y, w, h, ...
         this._paintScheduled = false;
+        this._flushQueued = false; // see _queueFlush
         this._timer = null;
         this._closed = false;
         // A wasm trap (a Rust panic) leaves the instance unusable: its worker is not reused.
@@ -41,6 +42,11 @@ export class Engine {
 
     /** One message from rfb.js. */
     handle(m) {
+        if (this._flushQueued && m.type !== 'data') {
+            // Whatever comes next sees the effects of every byte received before it.
+            this._flushQueued = false;
+            this._flush();
+        }
         if (this._closed && m.type !== 'snapshot' && m.type !== 'flush' && m.type !== 'eof') {
             return;
         }
@@ -50,10 +56,12 @@ export class Engine {
                 try {
                     s.feed(new Uint8Array(m.data), performance.now());
                 } catch (e) {
+                    this._flushQueued = false;
                     this._fatal(e);
                     return;
                 }
-                break;
+                this._queueFlush();
+                return;
             case 'eof':
                 if (!this._closed) {
                     s.eof();
@@ -131,6 +139,30 @@ export class Engine {
                 return;
         }
         this._flush();
+    }
+
+    /**
+     * Runs `_flush` once the messages already queued have been handled: a burst of WebSocket
+     * messages (a large update arrives in many) then costs one round of events, replies,
+     * damage and timer instead of one per message. A separate MessageChannel task, because a
+     * microtask would run after every message and a timer may be clamped.
+     */
+    _queueFlush() {
+        if (this._flushQueued) {
+            return;
+        }
+        this._flushQueued = true;
+        if (this._tick === undefined) {
+            const ch = new MessageChannel();
+            ch.port1.onmessage = () => {
+                if (this._flushQueued) {
+                    this._flushQueued = false;
+                    this._flush();
+                }
+            };
+            this._tick = ch.port2;
+        }
+        this._tick.postMessage(null);
     }
 
     /** Sends queued bytes, dispatches events, paints damage, re-arms the timer. */
@@ -336,6 +368,10 @@ export class Engine {
      * session (rfb-worker.js keeps one idle worker for the next connection in the page).
      */
     dispose() {
+        this._flushQueued = false;
+        if (this._tick !== undefined) {
+            this._tick.close();
+        }
         this._close(null);
         clearTimeout(this._snapshotTimer);
         this._waitingSnapshots = [];
