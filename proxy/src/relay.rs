@@ -3,17 +3,30 @@
 //! slow reader stalls its writer instead of making the proxy buffer (websockify buffers tens
 //! of megabytes and then stalls both directions). Memory per session is bounded by two read
 //! buffers and one frame header.
+//!
+//! The server → client direction is the bulk one (framebuffer updates): the target's bytes are
+//! read into room left after a frame header, framed where they lie and written from there,
+//! so user space copies nothing (copying them into a frame and then shifting out partial
+//! writes was a third of the proxy's CPU time). The read buffer starts small, so that idle
+//! sessions stay cheap, and grows while reads fill it.
 
 use std::time::Duration;
 
 use rfb_core::record::Direction;
-use rfb_ws::{CloseCode, WsConnection, WsEvent};
+use rfb_ws::{CloseCode, MAX_HEADER, WsConnection, WsEvent};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::recorder::Recorder;
 
-/// Bytes read from either side at a time (websockify's target read size).
+/// Bytes read from the client at a time, and by the `--vnc-security` pump from either side
+/// (websockify's read size); reads from the target use the growing buffer below.
 pub(crate) const CHUNK: usize = 64 * 1024;
+
+/// First and largest size of a session's read buffer toward the client. A read that fills
+/// the buffer quadruples it for the next read, up to the largest: fewer, larger reads and
+/// writes per byte for bulk updates, a small buffer for the many sessions that are idle.
+const DOWN_FIRST: usize = 16 * 1024;
+const DOWN_MAX: usize = 256 * 1024;
 
 /// How long an ending session may spend delivering what it still owes either side.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -51,7 +64,13 @@ where
     let mut to_target: Vec<u8> = Vec::new();
     let mut to_client: Vec<u8> = Vec::new();
     let mut cbuf = vec![0u8; CHUNK];
-    let mut tbuf = vec![0u8; CHUNK];
+    // The target's bytes behind room for a frame header; `down` is the part of the frame in
+    // it still owed to the client (sent before `to_client`, which holds only control frames
+    // queued meanwhile, so a frame is never interrupted). Capacity, not length, is the
+    // buffer's size: `read_buf` fills it without zeroing it first.
+    let mut tbuf: Vec<u8> = Vec::with_capacity(DOWN_FIRST);
+    let mut down = 0..0;
+    let mut down_next = DOWN_FIRST;
     let mut ticker = heartbeat.map(tokio::time::interval);
     if let Some(t) = ticker.as_mut() {
         t.reset();
@@ -84,8 +103,14 @@ where
                 to_target.clear();
             }
             let _ = tw.shutdown().await;
-            if !to_client.is_empty() {
-                let _ = tokio::time::timeout(DRAIN_TIMEOUT, cw.write_all(&to_client)).await;
+            if !down.is_empty() || !to_client.is_empty() {
+                let owed = async {
+                    if !down.is_empty() {
+                        cw.write_all(&tbuf[down.clone()]).await?;
+                    }
+                    cw.write_all(&to_client).await
+                };
+                let _ = tokio::time::timeout(DRAIN_TIMEOUT, owed).await;
             }
             let _ = cw.shutdown().await;
             return end_of(ending);
@@ -103,23 +128,39 @@ where
                     }
                 }
             },
-            r = tr.read(&mut tbuf), if to_client.is_empty() => match r {
-                Ok(0) => {
+            // One branch for everything toward the client: a frame in flight, then control
+            // frames, and only then (back-pressure) the next read from the target.
+            step = toward_client(&mut tr, &mut cw, &mut tbuf, &down, &to_client, down_next) => match step {
+                Down::Wrote(Ok(0), _) => ending = Some(End::Io("client: wrote nothing".into())),
+                Down::Wrote(Ok(n), true) => {
+                    down.start += n;
+                    if down.is_empty() {
+                        // Stale offsets must not outlive the bytes: a read may clear `tbuf`.
+                        down = 0..0;
+                    }
+                }
+                Down::Wrote(Ok(n), false) => { to_client.drain(..n); }
+                Down::Wrote(Err(e), _) => ending = Some(End::Io(format!("client: {e}"))),
+                Down::Read(Ok(0)) => {
                     ws.send_close(CloseCode::Normal, "Target closed");
                     to_client.extend(ws.poll_transmit().unwrap_or_default());
                     ending = Some(End::TargetClosed);
                 }
-                Err(e) => {
+                Down::Read(Err(e)) => {
                     ws.send_close(CloseCode::Internal, "Target connection error");
                     to_client.extend(ws.poll_transmit().unwrap_or_default());
                     ending = Some(End::Io(format!("target: {e}")));
                 }
-                Ok(n) => {
+                Down::Read(Ok(n)) => {
                     if let Some(r) = recorder.as_mut() {
-                        r.frame(Direction::FromServer, &tbuf[..n]);
+                        r.frame(Direction::FromServer, &tbuf[MAX_HEADER..]);
                     }
-                    ws.send_binary(&tbuf[..n]);
-                    to_client.extend(ws.poll_transmit().unwrap_or_default());
+                    if let Some(start) = ws.send_binary_in_place(&mut tbuf) {
+                        down = start..tbuf.len();
+                    }
+                    if n == tbuf.capacity() - MAX_HEADER {
+                        down_next = (down_next * 4).min(DOWN_MAX);
+                    }
                 }
             },
             r = tw.write(&to_target), if !to_target.is_empty() => match r {
@@ -129,10 +170,6 @@ where
                     to_client.extend(ws.poll_transmit().unwrap_or_default());
                     ending = Some(End::Io(format!("target: {e}")));
                 }
-            },
-            r = cw.write(&to_client), if !to_client.is_empty() => match r {
-                Ok(n) => { to_client.drain(..n); }
-                Err(e) => ending = Some(End::Io(format!("client: {e}"))),
             },
             _ = tick(&mut ticker) => {
                 ws.send_ping(b"");
@@ -145,6 +182,44 @@ where
             },
         }
     }
+}
+
+/// What [`toward_client`] did.
+enum Down {
+    /// Wrote to the client: from the frame in `tbuf` (true) or from the control frames.
+    Wrote(std::io::Result<usize>, bool),
+    /// Read from the target into `tbuf`, after room for a frame header.
+    Read(std::io::Result<usize>),
+}
+
+/// The next step toward the client: write what is owed of the frame in `buf[down]`, else of
+/// the control frames in `control`; when nothing is owed, read the target into `buf` after
+/// room for a frame header, with a buffer of `size` bytes (a new one when it grew: the old
+/// one's bytes were all sent).
+async fn toward_client<R, W>(
+    r: &mut R,
+    w: &mut W,
+    buf: &mut Vec<u8>,
+    down: &std::ops::Range<usize>,
+    control: &[u8],
+    size: usize,
+) -> Down
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    if !down.is_empty() {
+        return Down::Wrote(w.write(&buf[down.clone()]).await, true);
+    }
+    if !control.is_empty() {
+        return Down::Wrote(w.write(control).await, false);
+    }
+    if buf.capacity() < size {
+        *buf = Vec::with_capacity(size);
+    }
+    buf.clear();
+    buf.resize(MAX_HEADER, 0);
+    Down::Read(r.read_buf(buf).await)
 }
 
 fn end_of(e: Option<End>) -> End {

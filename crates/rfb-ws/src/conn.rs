@@ -10,7 +10,9 @@ use std::collections::VecDeque;
 use rand_core::RngCore;
 
 use crate::close::CloseCode;
-use crate::frame::{FrameHeader, Opcode, apply_mask, parse_header, write_header};
+use crate::frame::{
+    FrameHeader, MAX_HEADER, Opcode, apply_mask, encode_header, parse_header, write_header,
+};
 
 /// Which end of the connection this is: servers require masked frames from clients, and
 /// clients mask what they send (RFC 6455 §5.3).
@@ -265,6 +267,31 @@ impl WsConnection {
         if !self.close_sent {
             self.queue_frame(Opcode::Binary, data);
         }
+    }
+
+    /// Frames `buf[MAX_HEADER..]` as one binary message where it lies, without copying it
+    /// into [`poll_transmit`](Self::poll_transmit)'s queue: writes the header into the room
+    /// before the payload (and masks the payload in place in the client role). Returns where
+    /// the frame starts: send `buf[start..]` whole, before any later frame. Frames already
+    /// queued for `poll_transmit` may go before or after it (each frame is whole, which is
+    /// all RFC 6455 §5.4 asks). `None`, with nothing to send, after a close frame was sent or
+    /// when `buf` is shorter than [`MAX_HEADER`].
+    ///
+    /// This is the proxy's bulk path: a server's updates go from the read buffer to the
+    /// socket with no copy in between.
+    pub fn send_binary_in_place(&mut self, buf: &mut [u8]) -> Option<usize> {
+        if self.close_sent || buf.len() < MAX_HEADER {
+            return None;
+        }
+        let mask = self.mask_key();
+        let (room, payload) = buf.split_at_mut(MAX_HEADER);
+        if let Some(k) = mask {
+            apply_mask(payload, k, 0);
+        }
+        let (h, n) = encode_header(true, Opcode::Binary, mask, payload.len() as u64);
+        let start = MAX_HEADER - n;
+        room[start..].copy_from_slice(&h[..n]);
+        Some(start)
     }
 
     /// Queues a text message as one frame.
@@ -525,5 +552,65 @@ fn utf8_step(tail: &mut Vec<u8>, chunk: &[u8], last: bool) -> bool {
             true
         }
         Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fixed "RNG" so that two client connections mask alike.
+    struct Fixed;
+    impl RngCore for Fixed {
+        fn next_u32(&mut self) -> u32 {
+            0x3d21_fa37
+        }
+        fn next_u64(&mut self) -> u64 {
+            0x3d21_fa37_3d21_fa37
+        }
+        fn fill_bytes(&mut self, d: &mut [u8]) {
+            for (i, b) in d.iter_mut().enumerate() {
+                *b = [0x37, 0xfa, 0x21, 0x3d][i % 4];
+            }
+        }
+        fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), rand_core::Error> {
+            self.fill_bytes(d);
+            Ok(())
+        }
+    }
+
+    fn conn(role: Role) -> WsConnection {
+        let rng: Option<Box<dyn RngCore + Send>> = match role {
+            Role::Server => None,
+            Role::Client => Some(Box::new(Fixed)),
+        };
+        WsConnection::new(role, Limits::default(), rng)
+    }
+
+    #[test]
+    fn in_place_frames_equal_queued_frames_at_every_length_encoding() {
+        for role in [Role::Server, Role::Client] {
+            for len in [0usize, 1, 125, 126, 65535, 65536, 70000] {
+                let payload: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+                let mut queued = conn(role);
+                queued.send_binary(&payload);
+                let want = queued.poll_transmit().unwrap();
+                let mut buf = vec![0xeeu8; MAX_HEADER];
+                buf.extend_from_slice(&payload);
+                let mut in_place = conn(role);
+                let start = in_place.send_binary_in_place(&mut buf).unwrap();
+                assert_eq!(&buf[start..], &want[..], "{role:?} {len}");
+                assert!(in_place.poll_transmit().is_none());
+            }
+        }
+    }
+
+    #[test]
+    fn nothing_is_framed_after_close_or_without_room() {
+        let mut ws = conn(Role::Server);
+        assert_eq!(ws.send_binary_in_place(&mut [0u8; MAX_HEADER - 1]), None);
+        ws.send_close(CloseCode::Normal, "");
+        let mut buf = vec![0u8; MAX_HEADER + 4];
+        assert_eq!(ws.send_binary_in_place(&mut buf), None);
     }
 }

@@ -117,22 +117,43 @@ pub(crate) fn parse_header(b: &[u8], need: &mut usize) -> Result<Option<(usize, 
     )))
 }
 
+/// The longest frame header: two bytes, an eight-byte length and a four-byte masking key.
+pub const MAX_HEADER: usize = 14;
+
 /// Appends a frame header with the shortest length encoding.
 pub fn write_header(out: &mut Vec<u8>, fin: bool, opcode: Opcode, mask: Option<[u8; 4]>, len: u64) {
-    out.push(if fin { 0x80 } else { 0 } | opcode.to_u8());
+    let (h, n) = encode_header(fin, opcode, mask, len);
+    out.extend_from_slice(&h[..n]);
+}
+
+/// A frame header with the shortest length encoding, in the first `.1` bytes of `.0`: a
+/// fixed array, so that framing in place needs no allocation.
+pub(crate) fn encode_header(
+    fin: bool,
+    opcode: Opcode,
+    mask: Option<[u8; 4]>,
+    len: u64,
+) -> ([u8; MAX_HEADER], usize) {
+    let mut h = [0u8; MAX_HEADER];
+    h[0] = if fin { 0x80 } else { 0 } | opcode.to_u8();
     let m = if mask.is_some() { 0x80 } else { 0 };
+    let mut n = 2;
     if len < 126 {
-        out.push(m | len as u8);
+        h[1] = m | len as u8;
     } else if let Ok(l) = u16::try_from(len) {
-        out.push(m | 126);
-        out.extend_from_slice(&l.to_be_bytes());
+        h[1] = m | 126;
+        h[2..4].copy_from_slice(&l.to_be_bytes());
+        n = 4;
     } else {
-        out.push(m | 127);
-        out.extend_from_slice(&len.to_be_bytes());
+        h[1] = m | 127;
+        h[2..10].copy_from_slice(&len.to_be_bytes());
+        n = 10;
     }
     if let Some(k) = mask {
-        out.extend_from_slice(&k);
+        h[n..n + 4].copy_from_slice(&k);
+        n += 4;
     }
+    (h, n)
 }
 
 /// XORs `data` with `key`, starting at byte `offset` of the frame payload. Works on eight
