@@ -4,7 +4,8 @@
 //! (websockify comes from `target/peers/venv`, installed by `scripts/install-test-deps.sh`).
 //! Prints a Markdown table: throughput each way on one connection, 100 concurrent streams,
 //! round-trip latency added to a direct connection (p50/p99), CPU seconds per GB, PSS per idle
-//! connection and connection set-up time; three runs each (min / median / max).
+//! connection and connection set-up time; five runs each, interleaved between the subjects
+//! (min / median / max). `--only-down` measures only server → client on one connection.
 //!
 //! Every load is bounded in bytes, connections and time, and every process started is killed.
 
@@ -26,7 +27,8 @@ use tokio::process::{Child, Command};
 
 const MIB: u64 = 1 << 20;
 /// Runs per subject unless `RFB_BENCH_RUNS` says otherwise (`cargo xtask bench --quick`).
-const RUNS: usize = 3;
+/// Five, not three: on a shared two-core machine a single disturbed run moves a median of three.
+const RUNS: usize = 5;
 
 fn run_count() -> usize {
     std::env::var("RFB_BENCH_RUNS")
@@ -71,6 +73,12 @@ impl Drop for Subject {
                 .args(["-KILL", "--", &format!("-{pid}")])
                 .stderr(Stdio::null())
                 .status();
+            // Wait (bounded) until the group is gone, so that tearing down one subject (200
+            // Python processes for websockify) does not eat into the next one's measurement.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !group_members(pid, false).is_empty() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
     }
 }
@@ -210,6 +218,11 @@ async fn echo_target() -> u16 {
 
 /// Processes of a subject: its group (websockify forks one per connection).
 fn group_pids(leader: u32) -> Vec<u32> {
+    group_members(leader, true)
+}
+
+/// Members of the process group `leader`, with or without the zombies among them.
+fn group_members(leader: u32, zombies: bool) -> Vec<u32> {
     let mut v = Vec::new();
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return v;
@@ -226,6 +239,10 @@ fn group_pids(leader: u32) -> Vec<u32> {
             continue;
         };
         let f: Vec<&str> = rest.split_whitespace().collect();
+        // Zombies only when asked: their CPU time still counts until they are reaped.
+        if !zombies && f.first() == Some(&"Z") {
+            continue;
+        }
         if f.get(2).and_then(|g| g.parse::<u32>().ok()) == Some(leader) {
             v.push(pid);
         }
@@ -282,7 +299,14 @@ struct Figures {
     setup_ms: f64,
 }
 
-async fn measure(kind: Kind, direct_rtt: (f64, f64), idle_conns: usize) -> Figures {
+/// Measures every figure of `kind`; with `only_down`, only server → client on one connection
+/// and its CPU use (the rest are zero), for quick comparisons while working on that path.
+async fn measure(
+    kind: Kind,
+    direct_rtt: (f64, f64),
+    idle_conns: usize,
+    only_down: bool,
+) -> Figures {
     let total = 256 * MIB;
     let mut chunk = vec![0u8; 256 * 1024];
     // Server → client on one connection, with CPU use of the proxy.
@@ -298,6 +322,18 @@ async fn measure(kind: Kind, direct_rtt: (f64, f64), idle_conns: usize) -> Figur
     tokio::time::sleep(Duration::from_millis(300)).await;
     let cpu_per_gb = (group_cpu(leader) - cpu0) / (got as f64 / (1u64 << 30) as f64);
     drop(sub);
+    if only_down {
+        return Figures {
+            down,
+            up: 0.0,
+            concurrent: 0.0,
+            p50: 0.0,
+            p99: 0.0,
+            cpu_per_gb,
+            pss_per_idle: 0.0,
+            setup_ms: 0.0,
+        };
+    }
     // Client → server.
     let (sink, count) = sink_target().await;
     let sub = start(kind, sink).await;
@@ -411,6 +447,7 @@ fn main() {
         rt.block_on(relay_main(args[2].clone(), args[3].clone()));
         return;
     }
+    let only_down = args.iter().any(|a| a == "--only-down");
     rt.block_on(async {
         let direct = direct_rtt().await;
         println!(
@@ -424,14 +461,18 @@ fn main() {
                 println!("websockify not installed: run scripts/install-test-deps.sh");
                 continue;
             }
-            // websockify forks a Python process per connection: 200 idle ones, not 1000.
-            let idle = if kind == Kind::Websockify { 200 } else { 1000 };
-            let mut runs = Vec::new();
-            for run in 0..run_count() {
+            rows.push((kind, Vec::new()));
+        }
+        // Runs are interleaved (one of each subject, then the next round), so that a burst of
+        // load from other processes on this shared machine hits every subject alike instead
+        // of all the runs of one.
+        for run in 0..run_count() {
+            for (kind, runs) in &mut rows {
                 eprintln!("{} run {}", kind.name(), run + 1);
-                runs.push(measure(kind, direct, idle).await);
+                // websockify forks a Python process per connection: 200 idle ones, not 1000.
+                let idle = if *kind == Kind::Websockify { 200 } else { 1000 };
+                runs.push(measure(*kind, direct, idle, only_down).await);
             }
-            rows.push((kind, runs));
         }
         println!(
             "\n| figure (min / median / max of {} runs) | {} |",
