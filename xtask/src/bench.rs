@@ -448,7 +448,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     if !skip("proxy") {
         doc.push_str(&format!("{PROXY}\n\n"));
         let mut c = Command::new(root.join("target/release/proxy-bench"));
-        c.env("RFB_BENCH_RUNS", if o.quick { "2" } else { "3" })
+        c.env("RFB_BENCH_RUNS", if o.quick { "2" } else { "5" })
             .current_dir(&root);
         let shown = "target/release/proxy-bench".to_string();
         section(&mut doc, &mut c, &shown, |out| {
