@@ -96,7 +96,7 @@ fn fuzz_all(o: &Options) -> Result<Vec<FuzzRun>> {
     }
     let targets = list_targets(&fuzz_dir)?;
     run_status(nightly_cargo(&fuzz_dir).args(["fuzz", "build"]))?;
-    let fuzz_bin = target_dir().join("x86_64-unknown-linux-gnu/release");
+    let fuzz_bin = fuzz_target_dir(&fuzz_dir).join("x86_64-unknown-linux-gnu/release");
     let scratch = std::env::temp_dir().join(format!("rfb-reliability-{}", std::process::id()));
     let mut runs = Vec::new();
     for target in targets {
@@ -163,10 +163,17 @@ fn capture(command: &mut Command) -> (bool, String) {
     }
 }
 
-/// Where cargo puts build output for this workspace (and for `fuzz/`, which shares it).
+/// Where cargo puts this workspace's build output.
 fn target_dir() -> std::path::PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| workspace_root().join("target"), std::path::PathBuf::from)
+}
+
+/// Where `cargo fuzz build` puts its binaries: `fuzz/` is a workspace of its own, so its
+/// `target/` unless CARGO_TARGET_DIR says otherwise.
+fn fuzz_target_dir(fuzz_dir: &Path) -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| fuzz_dir.join("target"), std::path::PathBuf::from)
 }
 
 fn machine() -> String {
