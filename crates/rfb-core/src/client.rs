@@ -394,7 +394,9 @@ impl Client {
 
     /// Tells the client the server closed the connection, with `unconsumed` bytes still held
     /// by the driver. A close between messages ends the session cleanly; a close in the
-    /// handshake or in the middle of a message is an error naming where it happened.
+    /// handshake or in the middle of a message is an error naming where it happened, except
+    /// after a failed SecurityResult, which is [`Error::AuthFailed`] with or without the
+    /// reason.
     pub fn handle_eof(&mut self, unconsumed: usize) -> Result<(), Error> {
         if let Some(e) = &self.error {
             return Err(e.clone());
@@ -408,6 +410,15 @@ impl Client {
                 reason: e.to_string(),
             });
             return Ok(());
+        }
+        if matches!(self.state, State::FailureReason { after_result: true }) {
+            // SecurityResult already said "failed": that is the answer, whatever became of
+            // the reason. x11vnc over TLS closes right after it, and the reason may be lost.
+            return Err(self.fail(Error::AuthFailed {
+                reason: "the server rejected the credentials and closed the connection before \
+                         its reason arrived"
+                    .into(),
+            }));
         }
         let phase = match &self.state {
             State::Session(s) => s.message_name(),

@@ -197,6 +197,37 @@ fn vnc_auth_failure_with_reason_38() {
     }
 }
 
+/// A failed SecurityResult followed by a close before (all of) the 3.8 reason arrived is a
+/// failed authentication, not a protocol error: x11vnc over TLS closes right after the result.
+#[test]
+fn a_close_before_the_failure_reason_is_still_an_auth_failure() {
+    for tail in [vec![], vec![0, 0], vec![0, 0, 0, 20, b'p', b'a']] {
+        let steps = vec![
+            Send(b"RFB 003.008\n".to_vec()),
+            Expect(b"RFB 003.008\n".to_vec()),
+            Send(vec![1, 2]),
+            Expect(vec![2]),
+            Send(vec![0; 16]),
+        ];
+        let (mut p, _) = run(Config::default(), steps, 1);
+        let mut result = vec![0, 0, 0, 1];
+        result.extend_from_slice(&tail);
+        p.server.extend(vec![Capture(16), Send(result)]);
+        p.client
+            .supply_credentials(&Credentials {
+                password: Some("wrong".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        p.drive().unwrap();
+        let held = p.inbuf.len();
+        let e = p.client.handle_eof(held).unwrap_err();
+        assert!(matches!(e, Error::AuthFailed { .. }), "{tail:?}: {e}");
+        // Sticky, as every fatal error.
+        assert_eq!(p.client.handle_eof(held).unwrap_err(), e);
+    }
+}
+
 /// x11vnc answers a wrong X509Plain password with the text "unixpw failed" where the U32
 /// result belongs: that is a failed authentication, not a 1.9 GB reason length.
 #[test]
