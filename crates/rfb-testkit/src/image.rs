@@ -422,12 +422,10 @@ mod tests {
         let img = sample();
         let bytes = img.to_png_bytes().unwrap();
         assert_eq!(Image::from_png_bytes(&bytes).unwrap(), img);
-        let dir = std::env::temp_dir().join(format!("rfb-testkit-png-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
+        let dir = crate::tempdir::TempDir::new("testkit-png");
         let path = dir.join("a.png");
         img.write_png(&path).unwrap();
         assert_eq!(Image::read_png(&path).unwrap(), img);
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //! * [`net`]: free loopback ports and bounded waits for a listener;
 //! * [`peer`]: "is this tool installed?" checks that skip visibly outside CI and fail in CI;
 //! * [`scripted`]: a Python RFB server for security types no Debian server offers;
+//! * [`tempdir`]: per-test temporary directories, removed when the test passes and kept (for
+//!   a look at the logs) when it fails;
 //! * [`xvnc`]: one TigerVNC `Xvnc` per test on loopback, with X helpers (root colour, showing an
 //!   image or an xterm, dumping the root window) and cleanup of every process it started.
 //!
@@ -38,6 +40,7 @@ pub mod ppm;
 pub mod qemu;
 pub mod replay;
 pub mod scripted;
+pub mod tempdir;
 mod time;
 pub mod x11vnc;
 pub mod xvnc;

@@ -274,7 +274,13 @@ impl Drop for ScriptedServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if !peer::in_ci() {
+        // The log is the evidence of a failing test: keep it then, delete it otherwise.
+        if thread::panicking() {
+            peer::visible_line(&format!(
+                "rfb-testkit: test failed; kept {}",
+                self.log.display()
+            ));
+        } else {
             let _ = std::fs::remove_file(&self.log);
         }
     }

@@ -32,7 +32,7 @@
 //! started compare with a bounded retry; [`X11vnc::start`] itself returns only after the port
 //! accepts.
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader};
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -363,9 +363,42 @@ impl Drop for X11vnc {
         // x11vnc first, so it never sees its X server vanish; then `self.x` drops: the X
         // clients, Xvfb and the directory.
         if let Some(mut child) = self.x11vnc.take() {
+            let scratch = ssl_scratch_files(child.id());
             terminate(&mut child, TERM_GRACE);
+            for f in scratch {
+                let _ = fs::remove_file(f);
+            }
         }
     }
+}
+
+/// The `/tmp/x11vnc-certret.*` and `/tmp/x11vnc-dhret.*` files x11vnc (`-ssl`) makes per
+/// connection (hard-coded to /tmp, so not in our directory) and leaves behind when stopped
+/// mid-session: the ones its process or its SSL helpers hold open, found in `/proc`.
+fn ssl_scratch_files(pid: u32) -> Vec<PathBuf> {
+    let children =
+        fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    let pids =
+        std::iter::once(pid.to_string()).chain(children.split_whitespace().map(String::from));
+    let mut files = Vec::new();
+    for p in pids {
+        let Ok(fds) = fs::read_dir(format!("/proc/{p}/fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            if let Ok(target) = fs::read_link(fd.path()) {
+                let name = target.to_string_lossy();
+                if (name.starts_with("/tmp/x11vnc-certret.")
+                    || name.starts_with("/tmp/x11vnc-dhret."))
+                    && !name.ends_with(" (deleted)")
+                    && !files.contains(&target)
+                {
+                    files.push(target);
+                }
+            }
+        }
+    }
+    files
 }
 
 #[cfg(test)]
