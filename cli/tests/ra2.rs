@@ -12,6 +12,7 @@ use std::fs;
 use std::process::{Command, Output};
 
 use rfb_testkit::scripted::{Credentials, Scheme, ScriptedServer};
+use rfb_testkit::tempdir::TempDir;
 
 fn rfb(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rfb"))
@@ -33,8 +34,7 @@ fn ra2ne_needs_the_pinned_key_then_authenticates() {
     let fp = server
         .rsa_fingerprint()
         .expect("the script prints its key's fingerprint");
-    let dir = std::env::temp_dir().join(format!("rfb-cli-ra2-{}", std::process::id()));
-    fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("cli-ra2");
     let pw = |name: &str, text: &str| {
         let p = dir.join(name);
         fs::write(&p, format!("{text}\n")).unwrap();
@@ -112,5 +112,4 @@ fn ra2ne_needs_the_pinned_key_then_authenticates() {
             .wait_log("auth failed")
             .contains("auth failed type=6")
     );
-    let _ = fs::remove_dir_all(&dir);
 }

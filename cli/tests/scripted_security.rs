@@ -10,12 +10,12 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::fs;
-use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rfb_testkit::Image;
 use rfb_testkit::scripted::{Credentials, Scheme, ScriptedServer, TightAuth, pattern_rgb};
+use rfb_testkit::tempdir::TempDir;
 
 fn rfb(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rfb"))
@@ -24,16 +24,12 @@ fn rfb(args: &[&str]) -> Output {
         .expect("run rfb")
 }
 
-/// A fresh directory per call (two tests may share a security name, e.g. the Tight ones).
-fn tmp(name: &str) -> PathBuf {
+/// A fresh directory per call (two tests may share a security name, e.g. the Tight ones),
+/// removed when the test passes.
+fn tmp(name: &str) -> TempDir {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let d = std::env::temp_dir().join(format!(
-        "rfb-cli-scripted-{}-{name}-{n}",
-        std::process::id()
-    ));
-    fs::create_dir_all(&d).unwrap();
-    d
+    TempDir::new(&format!("cli-scripted-{name}-{n}"))
 }
 
 /// The `--security` name, the credentials the server accepts, and which of them the CLI is
@@ -136,7 +132,6 @@ fn run(case: &Case) {
     assert!(e.contains("authentication failed"), "{e}");
     let log = server.wait_log("auth failed");
     assert!(log.contains(&format!("auth failed type={number}")), "{log}");
-    let _ = fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -196,7 +191,6 @@ fn xvp_scripted_server() {
     assert!(!o.status.success());
     let log = server.wait_log("auth failed");
     assert!(log.contains("target='vm-8'"), "{log}");
-    let _ = fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -301,7 +295,7 @@ fn ra2ne_session_after_authentication_shows_the_pattern() {
     }
     let log = server.wait_log("update sent");
     assert!(log.contains("auth ok type=6 user='zoë' subtype=1"), "{log}");
-    let _ = (case.shown, fs::remove_dir_all(&dir));
+    let _ = case.shown;
 }
 
 /// RA2ne subtype 2: a server without user names asks for the password only, and the client
@@ -335,5 +329,4 @@ fn ra2ne_password_only_scripted_server() {
     assert!(out.contains("security used: ra2ne(6)"), "{out}");
     let log = server.wait_log("auth ok");
     assert!(log.contains("auth ok type=6 user='' subtype=2"), "{log}");
-    let _ = fs::remove_dir_all(&dir);
 }

@@ -6,28 +6,48 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rfb_testkit::Image;
 use rfb_testkit::net::{free_port, wait_for_port};
+use rfb_testkit::tempdir::TempDir;
 
 const PASSWORD: &str = "tightpw1";
 
-/// One Xtightvnc, stopped (by its PID) when dropped.
+/// One Xtightvnc, stopped (by its PID) when dropped; then its directory goes unless the test
+/// failed.
 struct Tight {
     child: Child,
     port: u16,
     display: u32,
-    dir: PathBuf,
+    dir: TempDir,
 }
 
 impl Drop for Tight {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
     }
+}
+
+/// Stops Xtightvnc by its PID.
+fn stop(child: &mut Child) {
+    // SIGTERM first: killed outright, the X server leaves /tmp/.X<n>-lock and its socket
+    // in /tmp/.X11-unix behind. SIGKILL only if it has not gone after a grace period.
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .stderr(Stdio::null())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn have(tool: &str) -> bool {
@@ -46,8 +66,7 @@ fn start(name: &str) -> Option<Tight> {
         );
         return None;
     }
-    let dir = std::env::temp_dir().join(format!("rfb-tight-{}-{name}", std::process::id()));
-    fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new(&format!("tight-{name}"));
     let passwd = dir.join("passwd");
     let out = Command::new("sh")
         .arg("-c")
@@ -68,7 +87,7 @@ fn start(name: &str) -> Option<Tight> {
             continue;
         }
         let log = fs::File::create(dir.join("Xtightvnc.log")).unwrap();
-        let child = Command::new("Xtightvnc")
+        let mut child = Command::new("Xtightvnc")
             .arg(format!(":{display}"))
             .args(["-rfbport", &port.to_string(), "-localhost"])
             .arg("-rfbauth")
@@ -80,20 +99,22 @@ fn start(name: &str) -> Option<Tight> {
             .stderr(log)
             .spawn()
             .expect("spawn Xtightvnc");
+        if !wait_for_port(port, Duration::from_secs(20)) {
+            stop(&mut child);
+            continue;
+        }
         let t = Tight {
             child,
             port,
             display,
-            dir: dir.clone(),
+            dir,
         };
-        if wait_for_port(port, Duration::from_secs(20)) {
-            let ok = Command::new("xsetroot")
-                .args(["-display", &format!(":{display}"), "-solid", "#336699"])
-                .status()
-                .is_ok_and(|s| s.success());
-            assert!(ok, "xsetroot on :{display}");
-            return Some(t);
-        }
+        let ok = Command::new("xsetroot")
+            .args(["-display", &format!(":{display}"), "-solid", "#336699"])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "xsetroot on :{display}");
+        return Some(t);
     }
     panic!("Xtightvnc did not start; see {}", dir.display());
 }

@@ -10,11 +10,11 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::fs;
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rfb_testkit::Image;
+use rfb_testkit::tempdir::TempDir;
 use rfb_testkit::xvnc::{Xvnc, XvncOptions};
 use sha2_free::fingerprint;
 
@@ -43,18 +43,18 @@ mod sha2_free {
 }
 
 struct Pki {
-    dir: PathBuf,
+    dir: TempDir,
 }
 
 impl Pki {
     /// A CA and a server certificate it signed, written as PEM files (and the server's DER).
-    fn new(dir: PathBuf, ca_name: &str) -> Self {
+    fn new(dir: TempDir, ca_name: &str) -> Self {
         Self::with_server(dir, ca_name, &["localhost", "127.0.0.1"], false)
     }
 
     /// [`Pki::new`] with the server certificate naming `names`, and `expired` (valid only in
     /// 2020) when asked.
-    fn with_server(dir: PathBuf, ca_name: &str, names: &[&str], expired: bool) -> Self {
+    fn with_server(dir: TempDir, ca_name: &str, names: &[&str], expired: bool) -> Self {
         fs::create_dir_all(&dir).unwrap();
         let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
         p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -82,10 +82,9 @@ impl Pki {
     }
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rfb-vencrypt-{}-{name}", std::process::id()));
-    fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh directory for one test's files, removed when the test passes.
+fn tmp(name: &str) -> TempDir {
+    TempDir::new(&format!("vencrypt-{name}"))
 }
 
 /// Xvnc offering `types`, with the certificate from `pki` and Plain for `vnctest`.

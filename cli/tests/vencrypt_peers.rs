@@ -11,7 +11,7 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -19,6 +19,7 @@ use rfb_testkit::Image;
 use rfb_testkit::pattern;
 use rfb_testkit::peer;
 use rfb_testkit::qemu::Qemu;
+use rfb_testkit::tempdir::TempDir;
 use rfb_testkit::x11vnc::{X11vnc, X11vncOptions};
 
 /// QEMU's VNC passwords are at most 8 characters (DES key).
@@ -31,7 +32,7 @@ const X11VNC_CATCH_UP: Duration = Duration::from_secs(10);
 /// `tls-creds-x509` wants (`ca-cert.pem`, `server-cert.pem`, `server-key.pem`), plus
 /// `server.pem` (key then certificate) for x11vnc's `-ssl`.
 struct Pki {
-    dir: PathBuf,
+    dir: TempDir,
     /// SHA-256 of the server certificate, lower-case hex with colons.
     fingerprint: String,
 }
@@ -54,10 +55,7 @@ fn openssl(dir: &Path, args: &str) -> String {
 impl Pki {
     /// `ca_name` is the CA's common name (no spaces).
     fn new(name: &str, ca_name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("rfb-vencrypt-peers-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
+        let dir = TempDir::new(&format!("vencrypt-peers-{name}"));
         openssl(
             &dir,
             &format!(
@@ -102,14 +100,6 @@ impl Pki {
         let p = self.dir.join(format!("pw-{pw}"));
         fs::write(&p, format!("{pw}\n")).unwrap();
         p.display().to_string()
-    }
-}
-
-impl Drop for Pki {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
     }
 }
 

@@ -226,6 +226,8 @@ mod tests {
                 .contains("PRIVATE KEY")
         );
         assert_eq!(fp.len(), 32 * 3 - 1, "{fp}");
+        // Passed: the throwaway directory goes (a failure keeps it for a look).
+        let _ = std::fs::remove_dir_all(cert.parent().unwrap());
     }
 
     #[test]

@@ -14,6 +14,7 @@ use rfb_core::{Client, Config, Event, PixelFormatChoice};
 use rfb_testkit::harness::TestRng;
 use rfb_testkit::image::Image;
 use rfb_testkit::net::{free_port, wait_for_port};
+use rfb_testkit::tempdir::TempDir;
 use rfb_ws::{HeadLimits, Limits, Role, WsConnection, WsEvent};
 
 const W: u16 = 1024;
@@ -206,8 +207,7 @@ fn demo_static_decodes_the_same_picture_each_time() {
 
 #[test]
 fn demo_works_with_web_on_the_same_port() {
-    let dir = std::env::temp_dir().join(format!("rfb-demo-web-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("demo-web");
     std::fs::write(dir.join("index.html"), "<p>demo page</p>").unwrap();
     let p = demo_proxy_with(&["--web", dir.to_str().unwrap()]);
     let mut s = TcpStream::connect(("127.0.0.1", p.port)).unwrap();
@@ -220,7 +220,6 @@ fn demo_works_with_web_on_the_same_port() {
     assert!(page.contains("demo page"));
     let fb = picture(p.port, &[Encoding::Zrle]);
     assert!(distinct_colours(&fb) > 20);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -288,8 +287,7 @@ fn vncdotool_capture_matches_our_client() {
     };
     let p = demo_proxy();
     let ours = picture(p.port, &[Encoding::Zrle]);
-    let dir = std::env::temp_dir().join(format!("rfb-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("demo");
     let server = format!("127.0.0.1::{}", p.rfb_port);
     // vncdo's command line asks for Raw; its Python API can be told to ask for ZRLE.
     let raw_png = dir.join("raw.png");
@@ -339,5 +337,4 @@ fn vncdotool_capture_matches_our_client() {
             png.display()
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -186,8 +186,10 @@ fn port_in_use_and_bad_certificate_are_one_line_errors() {
 #[test]
 fn self_signed_prints_fingerprint_and_https_url() {
     let port = free_port();
+    // The certificate goes to the proxy's temp dir; the proxy is killed, so make that ours.
+    let dir = temp_dir("launcher-self-signed");
     let mut cmd = proxy_bin();
-    cmd.args([
+    cmd.env("TMPDIR", &dir).args([
         "--listen",
         &format!("127.0.0.1:{port}"),
         "--demo",

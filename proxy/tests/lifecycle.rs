@@ -165,8 +165,7 @@ fn heartbeat_sends_pings() {
 #[test]
 fn unix_target() {
     use std::os::unix::net::UnixListener;
-    let dir = std::env::temp_dir().join(format!("rfb-proxy-unix-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = rfb_testkit::tempdir::TempDir::new("proxy-unix");
     let path = dir.join("vnc.sock");
     let _ = std::fs::remove_file(&path);
     let l = UnixListener::bind(&path).unwrap();
@@ -182,7 +181,6 @@ fn unix_target() {
     assert_eq!(data, b"RFB 003.008\n");
     let _ = child.kill();
     let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -7,13 +7,13 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use rfb_testkit::harness::TestRng;
 use rfb_testkit::net::{free_port, wait_for_port};
+use rfb_testkit::tempdir::TempDir;
 use rfb_ws::{CloseCode, HeadLimits, Limits, Role, WsConnection, WsEvent};
 
 /// The proxy process, killed on drop.
@@ -46,11 +46,9 @@ fn proxy_to(target: &str, extra: &[&str]) -> Proxy {
     Proxy { child, port }
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rfb-proxy-ops-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh directory for one test, removed when the test passes.
+fn temp_dir(tag: &str) -> TempDir {
+    TempDir::new(&format!("proxy-ops-{tag}"))
 }
 
 fn get(port: u16, path: &str) -> String {
@@ -248,7 +246,6 @@ fn health_and_metrics_are_served_before_web_files() {
     );
     assert!(get(p.port, "/metrics").ends_with("\r\n\r\nfile"));
     assert!(get(p.port, "/health").ends_with("\r\n\r\nok\n"));
-    let _ = std::fs::remove_dir_all(&web);
 }
 
 /// A target that reads a PROXY v2 header first, reports it, then greets like an RFB server
@@ -303,7 +300,8 @@ fn parse_v4(h: &[u8]) -> (String, String) {
 #[test]
 fn proxy_protocol_v2_carries_the_forwarded_client() {
     let (tport, headers) = proxy_v2_target();
-    let log = temp_dir("xff").join("proxy.log");
+    let dir = temp_dir("xff");
+    let log = dir.join("proxy.log");
     let p = proxy_to(
         &format!("127.0.0.1:{tport}"),
         &[
@@ -360,5 +358,4 @@ fn proxy_protocol_v2_carries_the_forwarded_client() {
     assert_eq!(parse_v4(&h).0, local.to_string());
     assert_eq!(c.read_data(12).0, b"RFB 003.008\n");
     c.close();
-    let _ = std::fs::remove_dir_all(log.parent().unwrap());
 }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{Proc, copy_dir, output_within, start_proxy, temp_dir};
+use common::{Proc, TempDir, copy_dir, output_within, start_proxy, temp_dir};
 use rfb_testkit::Image;
 use rfb_testkit::harness::TestRng;
 use rfb_testkit::net::{free_port, wait_for_port};
@@ -204,7 +204,7 @@ fn browser_peers() -> Option<PathBuf> {
 
 /// A web root of ours: the page, the shot script, and a copy of the noVNC package (a copy,
 /// not a symlink: rfb-proxy refuses symlinks leading out of its root).
-fn web_dir(node: &Path, tag: &str) -> PathBuf {
+fn web_dir(node: &Path, tag: &str) -> TempDir {
     let dir = temp_dir(tag);
     copy_dir(
         &node.join("node_modules/@novnc/novnc"),

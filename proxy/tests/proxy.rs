@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use rfb_testkit::harness::TestRng;
 use rfb_testkit::net::{free_port, wait_for_port};
+use rfb_testkit::tempdir::TempDir;
 use rfb_ws::{CloseCode, HeadLimits, Limits, Role, WsConnection, WsEvent};
 
 /// The proxy process, killed on drop.
@@ -324,8 +325,7 @@ fn bad_frames_get_close_codes() {
 
 #[test]
 fn token_file_routes_and_unknown_tokens_get_404() {
-    let dir = std::env::temp_dir().join(format!("rfb-proxy-tokens-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("proxy-tokens");
     let echo = echo_target();
     std::fs::write(
         dir.join("a.cfg"),
@@ -355,12 +355,11 @@ fn token_file_routes_and_unknown_tokens_get_404() {
     std::thread::sleep(Duration::from_millis(1100));
     std::fs::write(dir.join("b.cfg"), format!("later: 127.0.0.1:{echo}\n")).unwrap();
     assert!(Client::connect(p.port, "/?token=later").is_ok());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn web_files_types_and_no_traversal() {
-    let dir = std::env::temp_dir().join(format!("rfb-proxy-web-{}", std::process::id()));
+    let dir = TempDir::new("proxy-web");
     std::fs::create_dir_all(dir.join("sub")).unwrap();
     std::fs::write(dir.join("index.html"), "<p>hi</p>").unwrap();
     std::fs::write(dir.join("app.wasm"), [0, 97, 115, 109]).unwrap();
@@ -397,12 +396,12 @@ fn web_files_types_and_no_traversal() {
     c.ws.send_binary(b"x");
     c.flush();
     assert_eq!(c.read_data(1).0, b"x");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn recording_is_websockify_format() {
-    let base = std::env::temp_dir().join(format!("rfb-proxy-rec-{}", std::process::id()));
+    let rec = TempDir::new("proxy-rec");
+    let base = rec.join("session");
     let p = proxy_to(
         &format!("127.0.0.1:{}", echo_target()),
         &["--record", base.to_str().unwrap()],
@@ -447,7 +446,6 @@ fn recording_is_websockify_format() {
         .collect();
     assert_eq!(to_target, b"\x00hello'\\");
     assert_eq!(from_target, b"\x00hello'\\");
-    let _ = std::fs::remove_file(&path);
 }
 
 /// A client that pushes and never reads, in front of a target that does the same, then

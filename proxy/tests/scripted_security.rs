@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 mod common;
 
 use common::web::{drive, eval, goto, wait};
-use common::{copy_dir, start_proxy, temp_dir};
+use common::{TempDir, copy_dir, start_proxy, temp_dir};
 use rfb_testkit::net::free_port;
 use rfb_testkit::peer::{self, require_node_package};
 use rfb_testkit::scripted::{Credentials, Scheme, ScriptedServer, TightAuth, pattern_rgb};
@@ -85,7 +85,7 @@ enum Client {
 }
 
 /// A web root: the page and a copy of the client (rfb-proxy refuses symlinks out).
-fn web_dir(node: &Path, tag: &str, client: Client) -> PathBuf {
+fn web_dir(node: &Path, tag: &str, client: Client) -> TempDir {
     let dir = temp_dir(&format!("scripted-{tag}"));
     match client {
         Client::NoVnc => {

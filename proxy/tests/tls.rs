@@ -7,7 +7,6 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -85,15 +84,14 @@ fn client_config(ca: &Ca, version: &'static rustls::SupportedProtocolVersion) ->
     )
 }
 
-/// A scratch directory, removed on drop.
-struct TempDir(PathBuf);
+/// A scratch directory, removed on drop unless the test failed (then it stays for a look).
+struct TempDir(rfb_testkit::tempdir::TempDir);
 
 impl TempDir {
     fn new(name: &str) -> Self {
-        let d = std::env::temp_dir().join(format!("rfb-proxy-tls-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Self(d)
+        Self(rfb_testkit::tempdir::TempDir::new(&format!(
+            "proxy-tls-{name}"
+        )))
     }
 
     /// Writes `name` atomically (temporary file, then rename), as a deployment tool would.
@@ -103,12 +101,6 @@ impl TempDir {
         let path = self.0.join(name);
         std::fs::rename(&tmp, &path).unwrap();
         path.to_str().unwrap().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -10,13 +10,13 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use rfb_testkit::harness::TestRng;
 use rfb_testkit::net::{free_port, wait_for_port};
+use rfb_testkit::tempdir::TempDir;
 use rfb_ws::{HeadLimits, Limits, Role, WsConnection, WsEvent};
 
 /// A child process killed (by its PID) on drop.
@@ -48,17 +48,13 @@ fn proxy(args: &[&str]) -> Proc {
     Proc { child, port }
 }
 
-/// A fresh empty temporary directory.
-fn temp_dir(name: &str) -> PathBuf {
+/// A fresh empty temporary directory, removed when the test passes.
+fn temp_dir(name: &str) -> TempDir {
     static N: AtomicU32 = AtomicU32::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "rfb-proxy-tokens-{}-{name}-{}",
-        std::process::id(),
+    TempDir::new(&format!(
+        "proxy-tokens-{name}-{}",
         N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    ))
 }
 
 fn echo_stream<S: Read + Write>(mut s: S) {
@@ -402,7 +398,6 @@ fn jwt_tokens_from_jwcrypto() {
         "websockify's fixture key"
     );
     assert_eq!(upgrade(ws_p.port, &q(hs), &[]), 404);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A tiny HTTP token API: `/tok/abc` → `127.0.0.1:PORT`, `/json/abc` → JSON, `/json/str` →
@@ -529,11 +524,10 @@ fn unix_socket_directory() {
             "{bad}"
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A TokenFile proxy with token `abc` → an echo target, plus `extra` options.
-fn file_proxy(extra: &[&str]) -> (Proc, PathBuf) {
+fn file_proxy(extra: &[&str]) -> (Proc, TempDir) {
     let dir = temp_dir("tokfile");
     let file = dir.join("tokens");
     std::fs::write(&file, format!("abc: 127.0.0.1:{}\n", echo_target())).unwrap();
@@ -547,7 +541,7 @@ fn file_proxy(extra: &[&str]) -> (Proc, PathBuf) {
 
 #[test]
 fn tokens_from_header_or_cookie() {
-    let (p, dir) = file_proxy(&[]);
+    let (p, _dir) = file_proxy(&[]);
     assert_eq!(upgrade(p.port, "/", &[("X-Rfb-Token", "abc")]), 101);
     assert_eq!(
         upgrade(p.port, "/", &[("Cookie", "a=1; token=abc; b=2")]),
@@ -572,7 +566,6 @@ fn tokens_from_header_or_cookie() {
         ),
         101
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn basic(cred: &str) -> String {
@@ -651,7 +644,7 @@ fn basic_http_auth() {
         "--auth-source",
         "user:s3:cret",
     ];
-    let (p2, dir2) = file_proxy(&[&args[..], &["--web", &web, "--web-auth"]].concat());
+    let (p2, _dir2) = file_proxy(&[&args[..], &["--web", &web, "--web-auth"]].concat());
     let r = http(p2.port, "GET", "/index.html", &[]);
     assert!(r.starts_with("HTTP/1.1 401"), "{r}");
     assert!(r.contains("WWW-Authenticate: Basic realm=\"Websockify\""));
@@ -667,11 +660,8 @@ fn basic_http_auth() {
         101
     );
     assert_eq!(upgrade(p2.port, "/?token=abc", &[]), 401);
-    let (p3, dir3) = file_proxy(&["--web", &web]);
+    let (p3, _dir3) = file_proxy(&["--web", &web]);
     assert!(http(p3.port, "GET", "/", &[]).starts_with("HTTP/1.1 200"));
-    for d in [&dir, &dir2, &dir3] {
-        let _ = std::fs::remove_dir_all(d);
-    }
 }
 
 #[test]
@@ -697,7 +687,7 @@ fn expect_origin() {
         101
     );
     let web = dir.to_str().unwrap().to_string();
-    let (p2, dir2) = file_proxy(&[
+    let (p2, _dir2) = file_proxy(&[
         "--auth-plugin",
         "ExpectOrigin",
         "--auth-source",
@@ -710,9 +700,6 @@ fn expect_origin() {
     let r = http(p2.port, "GET", "/", &[("Origin", "https://desk.example")]);
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
     assert!(http(p.port, "GET", "/", &[]).starts_with("HTTP/1.1 405"));
-    for d in [&dir, &dir2] {
-        let _ = std::fs::remove_dir_all(d);
-    }
 }
 
 #[test]

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use rfb_testkit::pattern;
 use rfb_testkit::peer::{require, workspace_root};
 use rfb_testkit::ppm::read_ppm;
+use rfb_testkit::tempdir::TempDir;
 use rfb_testkit::xvnc::{Xvnc, XvncOptions};
 
 fn target_dir() -> PathBuf {
@@ -180,12 +181,10 @@ fn c_screenshot_with_password_and_wrong_password() {
 
 #[test]
 fn c_connection_refused_is_an_error_message() {
-    let dir = std::env::temp_dir().join(format!("rfb-c-refused-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("c-refused");
     let exe = compile("bindings/c/examples/screenshot.c", &dir);
     let port = rfb_testkit::net::free_port().to_string();
     let out = run(&exe, &["127.0.0.1", &port, "/dev/null"], false);
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Connection refused"), "{err}");
@@ -257,8 +256,7 @@ fn c_type_text_under_valgrind() {
 
 #[test]
 fn c_error_paths_and_keysyms() {
-    let dir = std::env::temp_dir().join(format!("rfb-c-errors-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("c-errors");
     let exe = compile("bindings/c/tests/errors.c", &dir);
     let out = run(&exe, &[], false);
     assert_ok(&out, "errors.c");
@@ -270,7 +268,6 @@ fn c_error_paths_and_keysyms() {
         let out = run(&exe, &[], true);
         assert_ok(&out, "errors.c under valgrind");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -361,7 +358,7 @@ fn stderr_of(out: &Output) -> String {
 
 #[test]
 fn c_vencrypt_x509vnc_and_x509plain_with_a_ca() {
-    let dir = std::env::temp_dir().join(format!("rfb-c-tls-ca-{}", std::process::id()));
+    let dir = TempDir::new("c-tls-ca");
     make_pki(&dir, "librfb test CA");
     let ca = dir.join("ca.pem").display().to_string();
     let Some(x) = tls_desktop("X509Vnc,X509Plain", &dir) else {
@@ -407,12 +404,11 @@ fn c_vencrypt_x509vnc_and_x509plain_with_a_ca() {
         "{}",
         stderr_of(&out)
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn c_vencrypt_fingerprint_trust_on_first_use() {
-    let dir = std::env::temp_dir().join(format!("rfb-c-tls-pin-{}", std::process::id()));
+    let dir = TempDir::new("c-tls-pin");
     let fp = make_pki(&dir, "librfb test CA");
     let Some(x) = tls_desktop("X509Vnc", &dir) else {
         return;
@@ -450,7 +446,6 @@ fn c_vencrypt_fingerprint_trust_on_first_use() {
         "{}",
         stderr_of(&out)
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -464,8 +459,7 @@ fn c_xvp_target_against_the_scripted_server() {
     let Some(server) = ScriptedServer::start_or_skip(Scheme::Xvp, &creds) else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("rfb-c-xvp-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("c-xvp");
     let exe = compile("bindings/c/examples/screenshot.c", &dir);
     let port = server.port().to_string();
     let ppm = dir.join("xvp.ppm");
@@ -499,7 +493,6 @@ fn c_xvp_target_against_the_scripted_server() {
         "{}",
         stderr_of(&out)
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Runs `exe args` with `input` on its stdin (for the `-A` trust prompt).
@@ -538,7 +531,7 @@ fn run_with_stdin(exe: &Path, args: &[&str], input: &str, valgrind: bool) -> Out
 
 #[test]
 fn c_vencrypt_server_verification_event() {
-    let dir = std::env::temp_dir().join(format!("rfb-c-tls-ask-{}", std::process::id()));
+    let dir = TempDir::new("c-tls-ask");
     let fp = make_pki(&dir, "librfb test CA");
     let Some(x) = tls_desktop("X509Vnc", &dir) else {
         return;
@@ -568,5 +561,4 @@ fn c_vencrypt_server_verification_event() {
         "{}",
         stderr_of(&out)
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -11,7 +11,7 @@
 use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -20,6 +20,7 @@ use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, 
 use rfb_core::rfb_encodings::Framebuffer;
 use rfb_core::security::{SecurityType, ServerIdentity, VeNCryptFactory, VeNCryptSubtype};
 use rfb_core::{Client, Config, Credentials, Error, Event};
+use rfb_testkit::tempdir::TempDir;
 use rfb_testkit::xvnc::{Xvnc, XvncOptions};
 use rfb_tls::{RustlsConnector, TimeProvider, TlsSettings, UnixTime, Verify};
 
@@ -90,8 +91,9 @@ fn openssl_fingerprint(pem: &Path) -> String {
         .to_ascii_lowercase()
 }
 
-fn tmp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("rfb-tls-approve-{}-{name}", std::process::id()))
+/// A fresh directory for one test's certificate, removed when the test passes.
+fn tmp(name: &str) -> TempDir {
+    TempDir::new(&format!("tls-approve-{name}"))
 }
 
 fn server(types: &str, dir: &Path) -> Option<Xvnc> {
@@ -228,7 +230,6 @@ fn unverified_certificate_pauses_until_approved() {
     };
     assert_eq!((info.width, info.height), (160, 100));
     drop(x);
-    let _ = fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -268,5 +269,4 @@ fn nothing_inside_tls_is_sent_before_approval() {
     assert!(c.sent > before, "the held challenge was not answered");
     c.until(|e| matches!(e, Event::Connected(_)));
     drop(x);
-    let _ = fs::remove_dir_all(&dir);
 }

@@ -2,11 +2,12 @@
 //! launcher, bounded command runs, temporary directories.
 #![allow(dead_code)] // each test file uses a different subset
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rfb_testkit::net::wait_for_port;
+pub(crate) use rfb_testkit::tempdir::TempDir;
 
 pub(crate) mod web;
 
@@ -52,11 +53,16 @@ pub(crate) fn proxy_bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rfb-proxy"))
 }
 
-/// Starts rfb-proxy with `args`; `port` is the one they make it listen on.
+/// Starts rfb-proxy with `args`; `port` is the one they make it listen on. Its temporary
+/// files (the `--self-signed` certificate) go next to `log`, in the test's directory: the
+/// proxy is killed, so it cannot remove them itself.
 pub(crate) fn start_proxy(args: &[String], port: u16, log: &Path) -> Proc {
+    let mut cmd = proxy_bin();
+    if let Some(dir) = log.parent().filter(|d| d.is_absolute()) {
+        cmd.env("TMPDIR", dir);
+    }
     let p = Proc::spawn(
-        proxy_bin()
-            .args(args)
+        cmd.args(args)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log).expect("log file")),
         false,
@@ -101,12 +107,10 @@ pub(crate) fn output_within(mut cmd: Command, limit: Duration) -> (bool, String,
     (ok, out, err)
 }
 
-/// A fresh temporary directory for one test.
-pub(crate) fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rfb-proxy-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh temporary directory for one test, removed when the test ends unless it failed
+/// (then its logs stay for a look).
+pub(crate) fn temp_dir(tag: &str) -> TempDir {
+    TempDir::new(&format!("proxy-{tag}"))
 }
 
 /// Copies a directory tree.

@@ -27,7 +27,7 @@ mod scripted;
 
 use base64::Engine as _;
 use common::web::{browser, drive, eval, goto, wait};
-use common::{Proc, copy_dir, start_proxy, temp_dir};
+use common::{Proc, TempDir, copy_dir, start_proxy, temp_dir};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rfb_core::rfb_encodings::Framebuffer;
 use rfb_core::{Client, Config, Credentials, Event};

@@ -52,7 +52,7 @@ window.rfb = rfb;
 
 /// The node project (noVNC, playwright-core) and a web root with the page and a copy of noVNC
 /// (a copy: rfb-proxy refuses symlinks leading out of its root).
-fn novnc_root(tag: &str) -> Option<(PathBuf, PathBuf)> {
+fn novnc_root(tag: &str) -> Option<(PathBuf, TempDir)> {
     let node = require_node_package("@novnc/novnc")?;
     let node = browser().map(|_| node)?;
     let dir = temp_dir(tag);
