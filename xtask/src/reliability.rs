@@ -18,7 +18,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use crate::fuzz::{list_targets, missing_tools, nightly_cargo};
+use crate::fuzz::{fuzz_binaries, jobs, list_targets, missing_tools, nightly_cargo, par_map};
 use crate::{Result, cargo, run_status, show, workspace_root};
 
 struct Options {
@@ -96,24 +96,28 @@ fn fuzz_all(o: &Options) -> Result<Vec<FuzzRun>> {
     }
     let targets = list_targets(&fuzz_dir)?;
     run_status(nightly_cargo(&fuzz_dir).args(["fuzz", "build"]))?;
-    let fuzz_bin = fuzz_target_dir(&fuzz_dir).join("x86_64-unknown-linux-gnu/release");
+    let fuzz_bin = fuzz_binaries(&fuzz_dir);
     let scratch = std::env::temp_dir().join(format!("rfb-reliability-{}", std::process::id()));
-    let mut runs = Vec::new();
-    for target in targets {
-        let corpus = fuzz_dir.join("corpus").join(&target);
-        let fresh = scratch.join(&target);
+    println!(
+        "reliability: fuzzing {} targets, {} at a time, {} s each",
+        targets.len(),
+        jobs(),
+        o.fuzz_seconds
+    );
+    let runs = par_map(&targets, jobs(), |target| -> Result<FuzzRun> {
+        let corpus = fuzz_dir.join("corpus").join(target);
+        let fresh = scratch.join(target);
         std::fs::create_dir_all(&fresh).map_err(|e| format!("{}: {e}", fresh.display()))?;
         // The binary `cargo fuzz build` made, run directly: `cargo fuzz run` would rebuild
         // whenever the tree changed meanwhile, and that time is not fuzzing.
-        let artifacts = fuzz_dir.join("artifacts").join(&target);
+        let artifacts = fuzz_dir.join("artifacts").join(target);
         std::fs::create_dir_all(&artifacts).map_err(|e| format!("{}: {e}", artifacts.display()))?;
-        let mut c = Command::new(fuzz_bin.join(&target));
+        let mut c = Command::new(fuzz_bin.join(target));
         c.arg(format!("-artifact_prefix={}/", artifacts.display()))
             .arg(format!("-max_total_time={}", o.fuzz_seconds))
             .arg("-print_final_stats=1")
             .arg(&fresh)
             .arg(&corpus);
-        println!("reliability: fuzzing {target} for {} s", o.fuzz_seconds);
         let out = c
             .output()
             .map_err(|e| format!("could not start `{}`: {e}", show(&c)))?;
@@ -129,24 +133,26 @@ fn fuzz_all(o: &Options) -> Result<Vec<FuzzRun>> {
         let new_inputs = count_files(&fresh);
         if o.keep && finding.is_none() && new_inputs > 0 {
             run_status(
-                Command::new(fuzz_bin.join(&target))
+                Command::new(fuzz_bin.join(target))
                     .arg("-merge=1")
                     .arg(&corpus)
                     .arg(&fresh),
             )?;
         }
-        runs.push(FuzzRun {
+        println!("reliability: {target}: {executions} executions");
+        Ok(FuzzRun {
             corpus: count_files(&corpus),
             executions,
             per_second: final_stat(&log, "average_exec_per_sec"),
             coverage: last_coverage(&log),
             new_inputs,
             finding,
-            target,
-        });
-    }
+            target: target.clone(),
+        })
+    });
+    let runs = runs.into_iter().collect::<Result<Vec<_>>>();
     let _ = std::fs::remove_dir_all(&scratch);
-    Ok(runs)
+    runs
 }
 
 /// Runs a command, echoing its stderr, and returns its stdout; a failure keeps the output.
@@ -167,13 +173,6 @@ fn capture(command: &mut Command) -> (bool, String) {
 fn target_dir() -> std::path::PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| workspace_root().join("target"), std::path::PathBuf::from)
-}
-
-/// Where `cargo fuzz build` puts its binaries: `fuzz/` is a workspace of its own, so its
-/// `target/` unless CARGO_TARGET_DIR says otherwise.
-fn fuzz_target_dir(fuzz_dir: &Path) -> std::path::PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| fuzz_dir.join("target"), std::path::PathBuf::from)
 }
 
 fn machine() -> String {
