@@ -213,17 +213,43 @@ plain_user() {
   echo vnctest:plainpw1 | chpasswd
 }
 
+# The Rust tools: compiled from source (minutes of CPU on a fresh machine), so they build in
+# the background while the downloads below (apt, pip, npm: network and disk) run.
+rust_tools() {
+  step "rustfmt, clippy" rust_components
+  step "nightly toolchain" nightly_toolchain
+  step "cargo-fuzz $CARGO_FUZZ_VERSION" cargo_fuzz
+  step "wasm-bindgen-cli $WASM_BINDGEN_VERSION" wasm_bindgen_cli
+  printf '%s\n' "${SUMMARY[@]}" > "$RUST_SUMMARY"
+}
+
 echo "install-test-deps: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 TOTAL_START=$EPOCHREALTIME
+RUST_LOG=$(mktemp)
+RUST_SUMMARY=$(mktemp)
+rust_tools > "$RUST_LOG" 2>&1 &
+RUST_PID=$!
+# A failed download step ends the script: the background build must not outlive it.
+cleanup() {
+  pkill -TERM -P "$RUST_PID" 2>/dev/null || true
+  kill "$RUST_PID" 2>/dev/null || true
+  rm -f "$RUST_LOG" "$RUST_SUMMARY"
+}
+trap cleanup EXIT
 step "apt packages" apt_packages
 step "qemu-system-x86 (backports)" qemu_backports
-step "rustfmt, clippy" rust_components
-step "nightly toolchain" nightly_toolchain
-step "cargo-fuzz $CARGO_FUZZ_VERSION" cargo_fuzz
-step "wasm-bindgen-cli $WASM_BINDGEN_VERSION" wasm_bindgen_cli
 step "python tools (venv)" python_tools
 step "node tools" node_tools
 step "PAM user vnctest" plain_user
+rust_status=0
+wait "$RUST_PID" || rust_status=$?
+echo "--- rust tools (built in the background meanwhile):"
+cat "$RUST_LOG"
+SUMMARY+=("$(cat "$RUST_SUMMARY")")
+if [ "$rust_status" -ne 0 ]; then
+  echo "error: installing the Rust tools failed (exit $rust_status); the log is above" >&2
+  exit "$rust_status"
+fi
 # --- Later issues: add further tools as `step "name" function` lines here (pip, npm,
 # --- ...), each skipping itself when present.
 

@@ -101,11 +101,7 @@ pub(crate) fn dist() -> Result<()> {
             ));
         }
     }
-    // Its own target directory (under CARGO_TARGET_DIR when that is set, so clones share it).
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
-        .join("wasm");
+    let target_dir = wasm_target_dir();
     run_status(
         cargo()
             .args([
@@ -155,4 +151,13 @@ pub(crate) fn dist() -> Result<()> {
     let size = std::fs::metadata(&out_wasm).map(|m| m.len()).unwrap_or(0);
     println!("dist: wrote {} (wasm {} KiB)", dist.display(), size / 1024);
     Ok(())
+}
+
+/// The wasm builds' own target directory (under CARGO_TARGET_DIR when that is set, so clones
+/// share it): the dist build, the wasm lint and the wasm tests all use it, so the tests reuse
+/// the dependencies the dist build compiled.
+pub(crate) fn wasm_target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), std::path::PathBuf::from)
+        .join("wasm")
 }

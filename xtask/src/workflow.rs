@@ -64,27 +64,28 @@ pub(crate) fn test(args: &[String]) -> Result<()> {
             "check-tiers" => tiers::check_tiers(),
             "generated" => keysymgen::run(&["--check".to_string()]),
             "wasm-core" => {
+                // One clippy run for the browser target proves the core crates compile for it
+                // and lints the web client (wasm-only) where it is built. Checking is enough:
+                // the dist step and the wasm tests build the same crates in full (a separate
+                // debug build of the core here took six minutes on a cold cache). Release, in
+                // the dist step's target directory, so the build scripts and proc-macros the
+                // dist build compiled are reused.
                 let mut c = cargo();
-                c.args(["build", "--target", "wasm32-unknown-unknown"]);
+                c.args([
+                    "clippy",
+                    "--release",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                    "-p",
+                    "rfb-web",
+                    "--target-dir",
+                ])
+                .arg(crate::dist::wasm_target_dir());
                 for p in WASM_CORE {
                     c.args(["-p", p]);
                 }
+                c.args(["--", "-D", "warnings"]);
                 run_status(&mut c)
-                    .and_then(|()| {
-                        // The web client is wasm-only: lint it for the target it is built for.
-                        run_status(cargo().args([
-                            "clippy",
-                            "-p",
-                            "rfb-web",
-                            "--target",
-                            "wasm32-unknown-unknown",
-                            "--target-dir",
-                            "target/wasm",
-                            "--",
-                            "-D",
-                            "warnings",
-                        ]))
-                    })
                     .map_err(|e| format!("{e}\n  fix: rustup target add wasm32-unknown-unknown"))
             }
             "dist" => crate::dist::dist(),
@@ -287,16 +288,20 @@ fn cargo_test(extra: &[String]) -> Result<Counts> {
         counts.failed += more.failed;
         counts.ignored += more.ignored;
         // The web client's wasm-bindgen tests, in headless Chromium through chromedriver.
+        // Release, in the dist step's target directory: the dependencies are the ones `dist`
+        // already built, where a debug build of them (the crypto crates at opt-level 2) took
+        // five minutes on a cold cache.
         let mut wasm = cargo();
         wasm.args([
             "test",
+            "--release",
             "-p",
             "rfb-web",
             "--target",
             "wasm32-unknown-unknown",
             "--target-dir",
-            "target/wasm",
         ])
+        .arg(crate::dist::wasm_target_dir())
         .env(
             "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
             "wasm-bindgen-test-runner",
