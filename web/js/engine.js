@@ -30,7 +30,6 @@ export class Engine {
         this._closed = false;
         // A wasm trap (a Rust panic) leaves the instance unusable: its worker is not reused.
         this.trapped = false;
-        this._pending = []; // bytes received while a frame is being painted
         this._snapshotTimer = null;
         this._waitingSnapshots = [];
         this._video = new VideoContexts((id, rgba) => {

@@ -290,6 +290,8 @@ export class DomInput {
      * the canvas.
      */
     _pos(e) {
+        // A layout change not yet applied (it waits for the next frame) must not misplace this.
+        this._rfb._syncViewport();
         const r = this._canvas.getBoundingClientRect();
         if (this._lockPos && document.pointerLockElement === this._canvas &&
             typeof e.movementX === 'number') {

@@ -136,6 +136,8 @@ export default class RFB extends EventTarget {
         this._canvas.tabIndex = -1;
         this._screen.appendChild(this._canvas);
         target.appendChild(this._screen);
+        this._viewportDirty = false; // see _onViewport
+        this._clipping = false;
         this._viewport = new Viewport(this._screen, this._canvas, () => this._onViewport());
 
         // The engine: in a worker by default.
@@ -714,10 +716,37 @@ export default class RFB extends EventTarget {
         this._viewport.setFramebufferSize(w, h);
     }
 
+    /**
+     * The layout changed. The input transform and the `clippingviewport` event follow on the
+     * next animation frame: reading the layout now would force a synchronous one in the
+     * middle of the session's start (about a millisecond each time), and the frame lays out
+     * anyway. A pointer event before then syncs first (`_syncViewport`).
+     */
     _onViewport() {
+        if (this._viewportDirty) {
+            return;
+        }
+        this._viewportDirty = true;
+        if (typeof requestAnimationFrame === 'function') {
+            requestAnimationFrame(() => this._syncViewport());
+        } else {
+            setTimeout(() => this._syncViewport(), 16);
+        }
+    }
+
+    /** Applies a pending layout change: the transform, the event (on change, as noVNC), resize. */
+    _syncViewport() {
+        if (!this._viewportDirty || this._rfbConnectionState === 'disconnected') {
+            return;
+        }
+        this._viewportDirty = false;
         const t = this._viewport.transform();
         this._input.set_transform(t.scale, t.offsetX, t.offsetY);
-        this.dispatchEvent(new CustomEvent('clippingviewport', { detail: this._viewport.clipping }));
+        const clipping = this._viewport.clipping;
+        if (clipping !== this._clipping) {
+            this._clipping = clipping;
+            this.dispatchEvent(new CustomEvent('clippingviewport', { detail: clipping }));
+        }
         if (this._resizeSession) {
             this._requestRemoteResize();
         }
