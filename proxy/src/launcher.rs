@@ -73,18 +73,45 @@ pub(crate) async fn check_vnc(target: &Target) {
     );
 }
 
-/// A throwaway certificate for `localhost` and the loopback addresses, written to a private
-/// temporary directory; returns (cert file, key file, SHA-256 fingerprint).
-pub(crate) fn self_signed() -> anyhow::Result<(PathBuf, PathBuf, String)> {
+/// A throwaway certificate for `localhost` and the loopback addresses (`--self-signed`).
+pub(crate) struct SelfSigned {
+    pub(crate) cert: PathBuf,
+    pub(crate) key: PathBuf,
+    /// SHA-256 of the certificate, `AA:BB:...`, for the user to compare in the browser.
+    pub(crate) fingerprint: String,
+    /// Holds the files; removed when the proxy ends (the TLS reload reads them until then).
+    _dir: ScratchDir,
+}
+
+/// A directory removed on drop: a clean shutdown (or a start-up error) leaves no key behind.
+struct ScratchDir(PathBuf);
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Makes the certificate and writes it, with its private key, to a temporary directory only
+/// this user can read.
+pub(crate) fn self_signed() -> anyhow::Result<SelfSigned> {
     let names = vec![
         "localhost".to_string(),
         "127.0.0.1".to_string(),
         "::1".to_string(),
     ];
     let cert = rcgen::generate_simple_self_signed(names).context("--self-signed")?;
-    let dir = std::env::temp_dir().join(format!("rfb-proxy-self-signed-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).context("--self-signed: temporary directory")?;
-    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let path = std::env::temp_dir().join(format!("rfb-proxy-self-signed-{}", std::process::id()));
+    // A stale directory of an earlier process with this PID (killed, so never cleaned).
+    let _ = std::fs::remove_dir_all(&path);
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(&path)
+        .context("--self-signed: temporary directory")?;
+    let dir = ScratchDir(path);
+    let (cert_path, key_path) = (dir.0.join("cert.pem"), dir.0.join("key.pem"));
     std::fs::write(&cert_path, cert.cert.pem()).context("--self-signed: write cert")?;
     std::fs::write(&key_path, cert.signing_key.serialize_pem())
         .context("--self-signed: write key")?;
@@ -94,7 +121,12 @@ pub(crate) fn self_signed() -> anyhow::Result<(PathBuf, PathBuf, String)> {
         .map(|b| format!("{b:02X}"))
         .collect::<Vec<_>>()
         .join(":");
-    Ok((cert_path, key_path, fingerprint))
+    Ok(SelfSigned {
+        cert: cert_path,
+        key: key_path,
+        fingerprint,
+        _dir: dir,
+    })
 }
 
 /// A listening error in one line that names the problem and the fix.
@@ -214,7 +246,8 @@ mod tests {
 
     #[test]
     fn self_signed_certificate_and_fingerprint() {
-        let (cert, key, fp) = self_signed().unwrap();
+        let made = self_signed().unwrap();
+        let (cert, key) = (made.cert.clone(), made.key.clone());
         assert!(
             std::fs::read_to_string(&cert)
                 .unwrap()
@@ -225,9 +258,17 @@ mod tests {
                 .unwrap()
                 .contains("PRIVATE KEY")
         );
-        assert_eq!(fp.len(), 32 * 3 - 1, "{fp}");
-        // Passed: the throwaway directory goes (a failure keeps it for a look).
-        let _ = std::fs::remove_dir_all(cert.parent().unwrap());
+        assert_eq!(made.fingerprint.len(), 32 * 3 - 1, "{}", made.fingerprint);
+        let dir = cert.parent().unwrap().to_path_buf();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700, "only this user may read the key");
+        }
+        // The key goes with the proxy.
+        drop(made);
+        assert!(!dir.exists(), "{} was left behind", dir.display());
     }
 
     #[test]

@@ -112,11 +112,17 @@ fn init_logging(args: &Args) {
 
 async fn run(mut args: Args) -> anyhow::Result<()> {
     let listen = args.listen_addr()?;
+    // Kept until `run` returns: the certificate files go when the proxy ends.
+    let mut _self_signed = None;
     if args.self_signed {
-        let (cert, key, fingerprint) = launcher::self_signed()?;
-        println!("rfb-proxy: self-signed certificate, SHA-256 fingerprint {fingerprint}");
-        args.cert = Some(cert);
-        args.key = Some(key);
+        let made = launcher::self_signed()?;
+        println!(
+            "rfb-proxy: self-signed certificate, SHA-256 fingerprint {}",
+            made.fingerprint
+        );
+        args.cert = Some(made.cert.clone());
+        args.key = Some(made.key.clone());
+        _self_signed = Some(made);
     }
     let fixed = args.fixed_target()?;
     anyhow::ensure!(
